@@ -1,0 +1,5 @@
+import sys
+
+from tzer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,196 @@
+"""The command line: parse arguments -> a validated frozen config -> the engine or a store query. No logic here.
+
+Every user error (a bad flag, a missing or corrupt store, a bad corpus file) ends as one line on stderr and exit
+status 2; nothing stored is changed by a failed command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from tzer import __version__
+from tzer.config import DEFAULT_CORPUS, DEFAULT_STORE, MODES, FuzzConfig, parse_duration
+from tzer.errors import ConfigError, UserError
+
+EXIT_USAGE = 2
+EXIT_NOT_REPRODUCED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus exit 2), like every other tzer error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{self.prog}: {message} (see --help)")
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE, help=f"report store (default: {DEFAULT_STORE})")
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tzer", description="Fuzz Apache TVM's tensor compiler and keep what breaks.")
+    parser.add_argument("--version", action="version", version=f"tzer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    fuzz = commands.add_parser("fuzz", help="run a fuzz campaign")
+    fuzz.add_argument("--time", type=str, help="time budget: seconds (300) or with a unit (90s, 5m, 1h)")
+    fuzz.add_argument("--iterations", type=int, help="stop after this many executions")
+    fuzz.add_argument("--seed", type=int, help="campaign seed (default: random, printed and stored)")
+    fuzz.add_argument("--target", default="llvm")
+    fuzz.add_argument("--mode", default="generate", help=f"one of: {', '.join(MODES)}")
+    fuzz.add_argument("--generator", action="append", default=[], help="only these generators (repeatable)")
+    fuzz.add_argument("--corpus", help=f"seed corpus directory (default: ./{DEFAULT_CORPUS} if present)")
+    _add_store(fuzz)
+
+    findings = commands.add_parser("findings", help="list the findings in a store")
+    _add_store(findings)
+    _add_format(findings)
+    findings.add_argument("--full", action="store_true", help="with --format json: programs, history, reproducer")
+
+    stats = commands.add_parser("stats", help="campaign totals and the throughput timeline")
+    _add_store(stats)
+    _add_format(stats)
+
+    replay = commands.add_parser("replay", help="re-run one finding; exit 0 if it reproduces, 1 if not")
+    replay.add_argument("finding_id", type=int)
+    _add_store(replay)
+    return parser
+
+
+def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
+    corpus = args.corpus
+    if corpus is None and os.path.isdir(DEFAULT_CORPUS):
+        corpus = DEFAULT_CORPUS
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    return FuzzConfig(
+        seed=seed, store=args.store, time_budget=parse_duration(args.time) if args.time else None,
+        iterations=args.iterations, target=args.target, mode=args.mode, generators=tuple(args.generator),
+        corpus=corpus,
+    )
+
+
+def _run_fuzz(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tzer.engine import Engine
+    from tzer.store.base import open_store
+    from tzer.view import LiveView, campaign_summary
+
+    config = _fuzz_config(args)
+    console = Console()
+    with open_store(config.store, create=True) as store, LiveView(console) as view:
+        from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
+
+        engine = Engine(config, store, Runner(config.target), on_progress=view.update)
+        _install_stop_handlers(engine)
+        result = engine.run()
+    with open_store(config.store) as store:
+        findings = [f for f in store.findings() if any(o.campaign_id == result.campaign_id for o in f.history)]
+    console.print(campaign_summary(result, findings, config.store))
+    return 0
+
+
+def _install_stop_handlers(engine) -> None:
+    """First Ctrl-C (or SIGTERM): finish the test case in flight, store everything, stop. Second: stop now."""
+
+    def handle(signum, frame):
+        if engine.stop_requested:
+            raise KeyboardInterrupt
+        engine.request_stop()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _run_findings(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tzer.store.base import open_store
+    from tzer.view import findings_table
+
+    with open_store(args.store) as store:
+        findings = store.findings()
+    if args.format == "json":
+        print(json.dumps([f.to_json(full=args.full) for f in findings], indent=1))
+    else:
+        Console().print(findings_table(findings))
+    return 0
+
+
+def _stats_json(store) -> dict:
+    campaigns = store.campaigns()
+    totals = {key: sum(getattr(c.stats, key) for c in campaigns)
+              for key in ("executions", "valid", "invalid", "findings")}
+    timeline = [{"campaign": p.campaign_id, **p.stats.to_json(),
+                 "execs_per_second": round(p.stats.executions / p.stats.elapsed, 3) if p.stats.elapsed else 0.0}
+                for p in store.timeline()]
+    return {
+        **totals,
+        "distinct_findings": len(store.findings()),
+        "campaigns": [{"id": c.id, "seed": c.seed, "target": c.target, "mode": c.mode, "tvm_version": c.tvm_version,
+                       "stop_reason": c.stop_reason, **c.stats.to_json()} for c in campaigns],
+        "timeline": timeline,
+    }
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tzer.store.base import open_store
+    from tzer.view import campaigns_table
+
+    with open_store(args.store) as store:
+        if args.format == "json":
+            print(json.dumps(_stats_json(store), indent=1))
+        else:
+            Console().print(campaigns_table(store.campaigns()))
+    return 0
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from tzer.replay import ReplayOutcome, replay
+    from tzer.store.base import open_store
+
+    with open_store(args.store) as store:
+        finding = store.finding(args.finding_id)
+    if finding is None:
+        raise UserError(f"no finding {args.finding_id} in {args.store} (see: tzer findings --store {args.store})")
+    from tzer.runner import Runner
+
+    result = replay(finding, Runner(finding.test_case.target))
+    if not result.params_redrawn_equal:
+        print("note: this tzer's generator draws other params from the recorded seed; replayed the recorded params")
+    sig = finding.signature
+    print(f"finding {finding.id} ({sig.symptom.name.lower()} at {sig.stage.name.lower()}: {sig.detail}): "
+          f"{result.outcome.value}")
+    if result.outcome is ReplayOutcome.CHANGED and result.execution.signature is not None:
+        print(f"now: {result.execution.signature.to_json()}")
+    return 0 if result.outcome is ReplayOutcome.REPRODUCES else EXIT_NOT_REPRODUCED
+
+
+COMMANDS = {"fuzz": _run_fuzz, "findings": _run_findings, "stats": _run_stats, "replay": _run_replay}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"tzer: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tzer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The campaign engine: one loop in named phases (load corpus -> warm up -> fuzz -> finish) with one budget check.
+
+The engine owns the campaign's `random.Random` (seeded from the config, never global), asks generators for test
+cases, hands them to the runner, counts every outcome, stores each finding in its own transaction and checkpoints
+totals, timeline and corpus once per `checkpoint_seconds`. It stops for exactly one `StopReason`.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import enum
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tzer.config import FuzzConfig
+from tzer.corpus import load_corpus
+from tzer.generate import draw_test_case
+from tzer.records import CampaignStats, Execution, Finding, Symptom, TestCase, Verdict
+from tzer.store.base import Store
+
+
+class StopReason(enum.Enum):
+    TIME_BUDGET = "time budget reached"
+    ITERATION_BUDGET = "iteration budget reached"
+    INTERRUPTED = "interrupted"
+    ERROR = "stopped by an error"  # the error itself is raised after the campaign's totals are stored
+
+
+class Phase(enum.Enum):
+    LOAD_CORPUS = "load corpus"
+    WARM_UP = "warm up"
+    FUZZ = "fuzz"
+    FINISH = "finish"
+
+
+@dataclasses.dataclass(frozen=True)
+class LastFinding:
+    finding_id: int
+    new: bool
+    summary: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """What the live view shows; a snapshot, published after every execution."""
+
+    campaign_id: int
+    phase: Phase
+    stats: CampaignStats
+    by_symptom: tuple[tuple[str, int], ...]
+    last_finding: LastFinding | None
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CampaignResult:
+    campaign_id: int
+    stop_reason: StopReason
+    stats: CampaignStats
+    phase_seconds: tuple[tuple[str, float], ...]
+    by_symptom: tuple[tuple[str, int], ...]
+
+
+class Engine:
+    def __init__(self, config: FuzzConfig, store: Store, runner: Any,
+                 on_progress: Callable[[Progress], None] | None = None):
+        self.config = config
+        self.store = store
+        self.runner = runner
+        self.rng = random.Random(config.seed)
+        self._on_progress = on_progress or (lambda progress: None)
+        self._stop_requested = False
+        self._pending: list[TestCase] = []
+        self._by_symptom: collections.Counter[str] = collections.Counter()
+        self._last_finding: LastFinding | None = None
+        self._phase = Phase.LOAD_CORPUS
+        self._stats = CampaignStats()
+        self._started = 0.0
+        self._last_checkpoint = 0.0
+        self.campaign_id = -1
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_requested
+
+    def request_stop(self) -> None:
+        """Finish the test case in flight, then stop (the first Ctrl-C)."""
+        self._stop_requested = True
+
+    # Phases
+
+    def run(self) -> CampaignResult:
+        self.campaign_id = self.store.begin_campaign(
+            self.config.seed, self.config.target, self.config.mode, self.runner.tvm_version, self.config.to_json())
+        self._started = self._last_checkpoint = time.monotonic()
+        phase_seconds: list[tuple[str, float]] = []
+        stop_reason = StopReason.INTERRUPTED
+        try:
+            corpus = self._timed(phase_seconds, Phase.LOAD_CORPUS, self._load_corpus)
+            stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._warm_up(corpus))
+            if stop_reason is None:
+                stop_reason = self._timed(phase_seconds, Phase.FUZZ, self._fuzz)
+        except KeyboardInterrupt:
+            stop_reason = StopReason.INTERRUPTED
+        except BaseException:
+            stop_reason = StopReason.ERROR
+            raise
+        finally:
+            self._timed(phase_seconds, Phase.FINISH, lambda: self._finish(stop_reason))
+        return CampaignResult(self.campaign_id, stop_reason, self._stats, tuple(phase_seconds),
+                              tuple(sorted(self._by_symptom.items())))
+
+    def _timed(self, log: list[tuple[str, float]], phase: Phase, body: Callable[[], Any]) -> Any:
+        self._phase = phase
+        start = time.monotonic()
+        try:
+            return body()
+        finally:
+            log.append((phase.value, time.monotonic() - start))
+
+    def _load_corpus(self) -> list[TestCase]:
+        if self.config.corpus is None:
+            return []
+        return [dataclasses.replace(tc, target=self.config.target) for tc in load_corpus(self.config.corpus)]
+
+    def _warm_up(self, corpus: list[TestCase]) -> StopReason | None:
+        """Execute the seed corpus first: it pays TVM's lazy initialisation and re-checks known programs."""
+        for test_case in corpus:
+            stop = self._should_stop()
+            if stop is not None:
+                return stop
+            self._execute(test_case)
+        return None
+
+    def _fuzz(self) -> StopReason:
+        generators = self.config.generator_names
+        while True:
+            stop = self._should_stop()
+            if stop is not None:
+                return stop
+            generator = self.rng.choice(generators)
+            self._execute(draw_test_case(self.rng, generator, self.config.target))
+
+    def _finish(self, stop_reason: StopReason) -> None:
+        self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
+        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending())
+        self.store.end_campaign(self.campaign_id, self._stats, stop_reason.name.lower())
+        self._publish()
+
+    # The one budget check
+
+    def _should_stop(self) -> StopReason | None:
+        if self._stop_requested:
+            return StopReason.INTERRUPTED
+        if self.config.iterations is not None and self._stats.executions >= self.config.iterations:
+            return StopReason.ITERATION_BUDGET
+        if self.config.time_budget is not None and self._elapsed() >= self.config.time_budget:
+            return StopReason.TIME_BUDGET
+        return None
+
+    # One test case
+
+    def _execute(self, test_case: TestCase) -> Execution:
+        execution = self.runner.execute(test_case)
+        stats = self._stats
+        invalid = stats.invalid + int(execution.verdict is Verdict.INVALID)
+        found = execution.verdict is Verdict.FINDING
+        new_findings = stats.new_findings
+        if found:
+            finding_id, new = self.store.record_finding(self.campaign_id, Finding(test_case, execution))
+            new_findings += int(new)
+            symptom = execution.signature.symptom if execution.signature else Symptom.EXCEPTION
+            self._by_symptom[symptom.name.lower()] += 1
+            self._last_finding = LastFinding(finding_id, new, _summary(test_case, execution))
+        else:
+            self._pending.append(test_case)
+        self._stats = dataclasses.replace(
+            stats, elapsed=self._elapsed(), executions=stats.executions + 1, invalid=invalid,
+            findings=stats.findings + int(found), new_findings=new_findings)
+        if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
+            self.store.checkpoint(self.campaign_id, self._stats, self._take_pending())
+            self._last_checkpoint = time.monotonic()
+        self._publish()
+        return execution
+
+    def _take_pending(self) -> list[TestCase]:
+        pending, self._pending = self._pending, []
+        return pending
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _publish(self) -> None:
+        self._on_progress(Progress(self.campaign_id, self._phase, self._stats,
+                                   tuple(sorted(self._by_symptom.items())), self._last_finding, self.config.seed))
+
+
+def _summary(test_case: TestCase, execution: Execution) -> str:
+    signature = execution.signature
+    where = f"{signature.symptom.name.lower()} at {signature.stage.name.lower()}" if signature else "finding"
+    return f"{where} in {test_case.generator}: {signature.detail if signature else execution.error}"[:160]

@@ -1,0 +1,108 @@
+"""Compile, load and run one program on one target, classifying any failure by pipeline stage.
+
+The executor only reports what happened; it does not judge. A failure carries the stage, the pass that was running
+(from a PassInstrument) and the exception, so the engine can tell a TVM bug from an invalid program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tzer.execute.targets import TARGETS, Target
+from tzer.records import PassConfig, Stage
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    stage: Stage
+    error_type: str  # e.g. "InternalError", "TypeError"
+    message: str
+    internal: bool  # a TVM check failure (tvm.error.InternalError)
+    guilty_pass: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    output: np.ndarray | None
+    failure: Failure | None
+    compile_seconds: float
+    run_seconds: float
+
+
+def _make_pass_tracker():
+    """A PassInstrument that knows which pass is running, so a failure inside the passes names its pass."""
+    import tvm
+
+    @tvm.instrument.pass_instrument
+    class PassTracker:
+        def __init__(self):
+            self.running: list[str] = []
+
+        def run_before_pass(self, mod, info):
+            self.running.append(info.name)
+
+        def run_after_pass(self, mod, info):
+            self.running.pop()
+
+    return PassTracker()
+
+
+def _failure(stage: Stage, exc: BaseException, guilty_pass: str = "") -> Failure:
+    import tvm
+
+    internal = isinstance(exc, tvm.error.InternalError)
+    return Failure(stage, type(exc).__name__, str(exc), internal, guilty_pass)
+
+
+class Executor:
+    """Runs programs on one target. Construct once per worker process (it imports TVM)."""
+
+    def __init__(self, target: str):
+        self.target: Target = TARGETS.get(target)()
+        self._tvm_target = self.target.tvm_target()
+        self._device = self.target.device()
+
+    def compile(self, mod: Any, passes: PassConfig) -> tuple[Any, Failure | None]:
+        import tvm
+
+        tracker = _make_pass_tracker()
+        context = tvm.transform.PassContext(
+            opt_level=passes.opt_level,
+            disabled_pass=list(passes.disabled_passes),
+            config=dict(passes.config),
+            instruments=[tracker],
+        )
+        try:
+            with context:
+                return tvm.compile(mod, target=self._tvm_target), None
+        except Exception as exc:  # TVM raises many types; every one is classified, none is swallowed
+            if tracker.running:
+                return None, _failure(Stage.LOWER, exc, tracker.running[-1])
+            return None, _failure(Stage.CODEGEN, exc)
+
+    def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype) -> RunResult:
+        import tvm
+
+        start = time.perf_counter()
+        executable, failure = self.compile(mod, passes)
+        compiled = time.perf_counter()
+        if failure is not None:
+            return RunResult(None, failure, compiled - start, 0.0)
+        try:
+            entry = executable["main"]  # the first lookup JIT-compiles the LLVM module
+        except Exception as exc:
+            return RunResult(None, _failure(Stage.LOAD, exc), compiled - start, 0.0)
+        loaded = time.perf_counter()
+        try:
+            args = [tvm.runtime.tensor(x, self._device) for x in inputs]
+            out = tvm.runtime.empty(out_shape, out_dtype, self._device)
+            entry(*args, out)
+            output = out.numpy()
+        except Exception as exc:
+            return RunResult(None, _failure(Stage.RUN, exc), loaded - start, time.perf_counter() - loaded)
+        return RunResult(output, None, loaded - start, time.perf_counter() - loaded)

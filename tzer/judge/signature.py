@@ -1,0 +1,47 @@
+"""Finding signatures: a structured identity (symptom, stage, guilty pass, normalized detail) for each failure.
+
+Normalizing strips what varies between occurrences of one bug (numbers, addresses, variable and buffer names in
+quotes, shapes) and keeps what names the bug: the check that failed, or the exception type and its message's
+shape. Mismatches are identified by op family and dtype until pass bisection (triage) names a guilty pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tzer.records import Signature, Stage, Symptom
+
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+_QUOTED = re.compile(r"(['\"`])[^'\"`\n]{1,80}\1")
+_SPACE = re.compile(r"\s+")
+_MAX_DETAIL = 200
+
+
+def key_line(message: str) -> str:
+    """The line of a TVM error that says what failed: the 'Check failed' line if any, else the first non-empty
+    line that is not a traceback frame."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in lines:
+        if "Check failed" in line:
+            return line
+    for line in lines:
+        if not line.startswith(("File ", "Traceback", "at ", "#")) and not line.startswith("  "):
+            return line
+    return lines[0] if lines else ""
+
+
+def normalize_message(message: str) -> str:
+    line = key_line(message)
+    line = _HEX.sub("ADDR", line)
+    line = _QUOTED.sub(r"\1_\1", line)
+    line = _NUMBER.sub("N", line)
+    return _SPACE.sub(" ", line).strip()[:_MAX_DETAIL]
+
+
+def error_signature(symptom: Symptom, stage: Stage, error_type: str, message: str, guilty_pass: str) -> Signature:
+    return Signature(symptom, stage, guilty_pass, f"{error_type}: {normalize_message(message)}")
+
+
+def mismatch_signature(family: str, dtype: str, guilty_pass: str = "") -> Signature:
+    return Signature(Symptom.MISMATCH, Stage.COMPARE, guilty_pass, f"{family}:{dtype}")

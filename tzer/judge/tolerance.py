@@ -1,0 +1,98 @@
+"""The tolerance policy: when TVM's numbers count as equal to the float64 reference's.
+
+Written once, here, for every dtype and op family:
+
+* The reference is PyTorch in float64 on the very inputs TVM saw, so its own rounding is negligible and the whole
+  budget goes to TVM's rounding in the program's dtype.
+* Floats: element i passes when |got_i - ref_i| <= rtol * |ref_i| + atol * S, with S = max |ref| (the output's scale)
+  and u the dtype's unit roundoff. A sum of K terms computed in order errs by at most about K * u relative to the
+  sum of its terms' magnitudes, so both rtol and atol grow with the program's accumulation K (the terms one output
+  element accumulates, summed over the steps):
+    - float32: rtol = atol = u * (K + 4), plus 64 u where the program calls pow/erf (their approximations cost a few
+      ulps). K stays below ~2000 in generated programs, so a planted relative error of 1e-3 is always flagged.
+    - float16: inputs are drawn positive, so sums have no cancellation and their error is relative: rtol =
+      u * (K + 2), atol = u. Programs draw float16 only when K <= FLOAT16_MAX_ACCUMULATION, which keeps the bound
+      under the 1e-2 relative error that must be flagged.
+    - integers: exact.
+* NaN/Inf: inputs are drawn so the reference is finite; a NaN or Inf in TVM's output where the reference is finite is
+  a mismatch. A NaN in the reference is tzer's bug (it drew bad inputs) and raises.
+* Convention, not a bug: a max-pool window lying wholly in padding. topi pads max pooling with the dtype's lowest
+  finite value, PyTorch with -inf; so a reference of -inf matches TVM's lowest finite value (or -inf).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tzer.errors import TzerBug
+
+UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
+FLOAT16_MAX_ACCUMULATION = 12
+TRANSCENDENTAL_ULPS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float  # relative to the output's scale S
+
+    @property
+    def exact(self) -> bool:
+        return self.rtol == 0 and self.atol == 0
+
+
+def tolerance_for(dtype: str, accumulation: int, transcendental: bool) -> Tolerance:
+    if dtype not in UNIT_ROUNDOFF:
+        return Tolerance(0.0, 0.0)
+    u = UNIT_ROUNDOFF[dtype]
+    extra = TRANSCENDENTAL_ULPS if transcendental else 0
+    if dtype == "float16":
+        return Tolerance(u * (accumulation + 2 + extra), u)
+    return Tolerance(u * (accumulation + 4 + extra), u * (accumulation + 4 + extra))
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    bad_elements: int
+    message: str  # empty when ok
+
+
+def _lowest(dtype: str) -> float:
+    return float(np.finfo(dtype).min if dtype.startswith("float") else np.iinfo(dtype).min)
+
+
+def compare(got: np.ndarray, ref: np.ndarray, dtype: str, tolerance: Tolerance) -> Comparison:
+    """Judge TVM's output `got` (in `dtype`) against the float64 reference `ref`."""
+    if got.shape != ref.shape:
+        return Comparison(False, float("inf"), float("inf"), got.size, f"shape {got.shape} != reference {ref.shape}")
+    if np.isnan(ref).any() or np.isposinf(ref).any():
+        raise TzerBug("reference is not finite: the generator drew inputs outside the policy")
+    got64 = got.astype(np.float64)
+    padded_window = np.isneginf(ref)  # max pooling over a window wholly in padding (see module docstring)
+    convention_ok = padded_window & ((got64 == _lowest(dtype)) | np.isneginf(got64))
+    finite_ref = np.where(padded_window, 0.0, ref)
+    scale = max(float(np.abs(finite_ref).max(initial=0.0)), np.finfo(np.float64).tiny)
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_err = np.abs(got64 - finite_ref)
+        abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)  # NaN in TVM's output never passes
+        abs_err = np.where(convention_ok, 0.0, np.where(padded_window, np.inf, abs_err))
+        bound = tolerance.rtol * np.abs(finite_ref) + tolerance.atol * scale
+        bad = abs_err > bound
+        rel_err = abs_err / np.maximum(np.abs(finite_ref), scale * 1e-6)
+    max_abs = float(abs_err.max(initial=0.0))
+    max_rel = float(rel_err.max(initial=0.0))
+    count = int(bad.sum())
+    if count == 0:
+        return Comparison(True, max_abs, max_rel, 0, "")
+    index = np.unravel_index(int(np.argmax(np.where(bad, abs_err - bound, -np.inf))), got.shape)
+    message = (
+        f"{count} of {got.size} elements differ; worst at {tuple(int(i) for i in index)}: "
+        f"got {float(got64[index])!r}, expected {float(ref[index])!r} (max abs {max_abs:.3g}, max rel {max_rel:.3g}, "
+        f"rtol {tolerance.rtol:.3g}, atol {tolerance.atol:.3g} x scale {scale:.3g})"
+    )
+    return Comparison(False, max_abs, max_rel, count, message)

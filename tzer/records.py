@@ -1,0 +1,207 @@
+"""The records that flow between pipeline stages: test cases, executions and findings.
+
+Everything here is plain data (frozen dataclasses of JSON-able values and ordered enums), so a record can be
+stored as a SQL row, sent over a pipe, and replayed bit for bit. No TVM or PyTorch object ever lives in a record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from typing import Any
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, so equal data hashes equally across runs and machines."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def content_hash(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+class Stage(enum.IntEnum):
+    """Where in the pipeline something happened, in pipeline order."""
+
+    BUILD = 1  # program construction (TE graph -> PrimFunc) and, later, mutation
+    LOWER = 2  # TIR passes
+    CODEGEN = 3  # target code generation after the passes
+    LOAD = 4  # loading the compiled module / looking up its entry (LLVM JIT)
+    RUN = 5  # calling the compiled function
+    COMPARE = 6  # the oracle's verdict on the numbers
+
+
+class Symptom(enum.IntEnum):
+    """How a TVM bug shows itself (NNSmith's BugReport symptom), ordered from worst to mildest."""
+
+    CRASH = 1  # killed by a signal
+    INTERNAL_ERROR = 2  # tvm.error.InternalError: a check failure on a program TVM accepted
+    EXCEPTION = 3  # any other exception raised by TVM on a valid program
+    TIMEOUT = 4
+    OUT_OF_MEMORY = 5
+    MISMATCH = 6  # wrong numbers
+
+
+class Verdict(enum.IntEnum):
+    """What one execution amounts to."""
+
+    PASS = 1  # compiled, ran, and the oracle agreed
+    INVALID = 2  # TVM rejected an ill-formed program (mutants only): counted, dropped
+    FINDING = 3  # a TVM bug
+
+
+@dataclasses.dataclass(frozen=True)
+class PassConfig:
+    """How a program is lowered: the PassContext's settings. Empty means TVM's default pipeline."""
+
+    opt_level: int = 3
+    disabled_passes: tuple[str, ...] = ()
+    config: tuple[tuple[str, Any], ...] = ()  # PassContext config items, sorted by key
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "opt_level": self.opt_level,
+            "disabled_passes": list(self.disabled_passes),
+            "config": {k: v for k, v in self.config},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PassConfig":
+        return cls(
+            opt_level=int(data["opt_level"]),
+            disabled_passes=tuple(data["disabled_passes"]),
+            config=tuple(sorted(data["config"].items())),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class TestCase:
+    """Everything needed to rebuild a program and its inputs bit for bit.
+
+    ``params`` is what the generator drew from ``Random(program_seed)``; replay rebuilds from ``params`` (and can
+    check that the seed still draws them). ``input_seed`` seeds numpy's generator for the input tensors.
+    """
+
+    __test__ = False  # not a pytest class, despite the name
+
+    generator: str
+    params: dict[str, Any]
+    program_seed: int
+    input_seed: int
+    target: str
+    passes: PassConfig = PassConfig()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "params": self.params,
+            "program_seed": self.program_seed,
+            "input_seed": self.input_seed,
+            "target": self.target,
+            "passes": self.passes.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TestCase":
+        return cls(
+            generator=str(data["generator"]),
+            params=dict(data["params"]),
+            program_seed=int(data["program_seed"]),
+            input_seed=int(data["input_seed"]),
+            target=str(data["target"]),
+            passes=PassConfig.from_json(data["passes"]),
+        )
+
+    @property
+    def key(self) -> str:
+        """Content hash: the corpus names test cases by it."""
+        return content_hash(self.to_json())
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """A finding's identity: what makes two failures the same bug. Never a hash of a whole log."""
+
+    symptom: Symptom
+    stage: Stage
+    guilty_pass: str = ""  # the pass running when it failed, where known
+    detail: str = ""  # normalized check message, exception type, or op family + dtype for mismatches
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symptom": self.symptom.name.lower(),
+            "stage": self.stage.name.lower(),
+            "guilty_pass": self.guilty_pass,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Signature":
+        return cls(
+            symptom=Symptom[data["symptom"].upper()],
+            stage=Stage[data["stage"].upper()],
+            guilty_pass=data["guilty_pass"],
+            detail=data["detail"],
+        )
+
+    @property
+    def key(self) -> str:
+        return canonical_json(self.to_json())
+
+
+@dataclasses.dataclass(frozen=True)
+class Execution:
+    """The outcome of executing one test case: a verdict, and for findings, what went wrong where."""
+
+    verdict: Verdict
+    signature: Signature | None = None
+    error: str = ""  # exception text or mismatch description
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    program_script: str = ""  # TVMScript of the program as compiled
+    program_json: str = ""  # tvm.ir.save_json of the same module
+    tvm_version: str = ""
+    compile_seconds: float = 0.0
+    run_seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """A TVM bug as stored: one test case that shows it, and how it showed."""
+
+    test_case: TestCase
+    execution: Execution
+
+    @property
+    def signature(self) -> Signature:
+        assert self.execution.signature is not None, "a finding always has a signature"
+        return self.execution.signature
+
+
+@dataclasses.dataclass(frozen=True)
+class CampaignStats:
+    """Running totals of one campaign; the live view, the timeline and `tzer stats` read them."""
+
+    elapsed: float = 0.0
+    executions: int = 0
+    invalid: int = 0  # mutants TVM rejected (none in generate mode)
+    findings: int = 0  # finding occurrences, new or already known
+    new_findings: int = 0  # distinct signatures first seen in this campaign
+    coverage: int | None = None  # filled in by a coverage provider, where one runs
+
+    @property
+    def valid(self) -> int:
+        return self.executions - self.invalid
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "elapsed": round(self.elapsed, 3),
+            "executions": self.executions,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "findings": self.findings,
+            "new_findings": self.new_findings,
+            "coverage": self.coverage,
+        }

@@ -1,0 +1,74 @@
+"""The test-case runner: one test case from its record to an `Execution` record (build, compile, run, judge).
+
+Everything a finding needs to replay lives in the `TestCase`; everything it showed lives in the `Execution`. The
+runner imports TVM and PyTorch: build one per worker process and reuse it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tzer.errors import TzerBug
+from tzer.execute.executor import Executor, Failure
+from tzer.generate.graph import GraphSpec, Program, build_program
+from tzer.generate.inputs import draw_inputs
+from tzer.judge.oracles import ORACLES
+from tzer.judge.signature import error_signature, mismatch_signature
+from tzer.records import Execution, Symptom, TestCase, Verdict
+
+
+def build(test_case: TestCase) -> Program:
+    """Rebuild the program of a test case. A failure here is tzer's: generators only draw valid programs."""
+    try:
+        return build_program(GraphSpec.from_json(test_case.params))
+    except TzerBug:
+        raise
+    except Exception as exc:
+        raise TzerBug(f"cannot build {test_case.generator} program {test_case.params}: {exc!r}") from exc
+
+
+def program_texts(mod: Any) -> tuple[str, str]:
+    """The module as TVMScript and as TVM JSON, for the store."""
+    import tvm
+
+    return mod.script(), tvm.ir.save_json(mod)
+
+
+class Runner:
+    def __init__(self, target: str, oracle: str = "reference"):
+        import torch
+        import tvm
+
+        # One thread: cheaper for small programs, and forked workers hang in a multi-threaded torch (issue 3).
+        torch.set_num_threads(1)
+        self.tvm_version = tvm.__version__
+        self.target = target
+        self.executor = Executor(target)
+        self.oracle = ORACLES.get(oracle)()
+
+    def execute(self, test_case: TestCase) -> Execution:
+        if test_case.target != self.target:
+            raise TzerBug(f"runner for {self.target} got a test case for {test_case.target}")
+        program = build(test_case)
+        inputs = draw_inputs(program.inputs, test_case.input_seed)
+        result = self.executor.run(program.mod, test_case.passes, inputs, program.output.shape, program.output.dtype)
+        timing = {"compile_seconds": result.compile_seconds, "run_seconds": result.run_seconds}
+        if result.failure is not None:
+            return self._failed(program, result.failure, timing)
+        comparison = self.oracle.judge(program, inputs, result.output)
+        if comparison.ok:
+            return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
+                             max_rel_error=comparison.max_rel_error, tvm_version=self.tvm_version, **timing)
+        script, as_json = program_texts(program.mod)
+        return Execution(
+            Verdict.FINDING, mismatch_signature(program.family, program.spec.dtype), comparison.message,
+            comparison.max_abs_error, comparison.max_rel_error, script, as_json, self.tvm_version, **timing,
+        )
+
+    def _failed(self, program: Program, failure: Failure, timing: dict[str, float]) -> Execution:
+        # Generated programs are valid by construction, so every TVM failure on them is a finding.
+        symptom = Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION
+        signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass)
+        script, as_json = program_texts(program.mod)
+        return Execution(Verdict.FINDING, signature, f"{failure.error_type}: {failure.message}",
+                         program_script=script, program_json=as_json, tvm_version=self.tvm_version, **timing)

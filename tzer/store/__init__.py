@@ -1,0 +1,1 @@
+"""The report store: findings, corpus, campaigns and timeline behind one narrow interface."""

@@ -1,0 +1,116 @@
+"""What a person sees: the live campaign view, the end-of-campaign summary, and the findings and stats tables.
+
+On a terminal the live view redraws in place (rich); elsewhere (CI logs, pipes) it prints one status line every few
+seconds, so a log still shows progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+
+from tzer.engine import CampaignResult, Progress
+from tzer.store.base import CampaignRecord, StoredFinding
+
+PLAIN_LINE_SECONDS = 5.0
+
+
+def _rate(executions: int, elapsed: float) -> float:
+    return executions / elapsed if elapsed > 0 else 0.0
+
+
+def status_line(progress: Progress) -> str:
+    s = progress.stats
+    symptoms = ", ".join(f"{name} {count}" for name, count in progress.by_symptom) or "none"
+    return (f"[{progress.phase.value}] {s.elapsed:7.1f}s  execs {s.executions}  {_rate(s.executions, s.elapsed):.2f}/s"
+            f"  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms})")
+
+
+def _dashboard(progress: Progress | None) -> Panel:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold cyan", justify="right")
+    table.add_column()
+    if progress is None:
+        table.add_row("status", "starting (importing TVM and PyTorch)")
+        return Panel(table, title="tzer")
+    s = progress.stats
+    table.add_row("campaign", f"#{progress.campaign_id}  seed {progress.seed}  phase {progress.phase.value}")
+    table.add_row("elapsed", f"{s.elapsed:.1f} s")
+    table.add_row("executions", f"{s.executions}  ({_rate(s.executions, s.elapsed):.2f}/s)")
+    table.add_row("valid / invalid", f"{s.valid} / {s.invalid}")
+    by_symptom = ", ".join(f"{name}: {count}" for name, count in progress.by_symptom) or "none"
+    table.add_row("findings", f"{s.findings} ({s.new_findings} new)  by symptom: {by_symptom}")
+    last = progress.last_finding
+    table.add_row("last finding", f"#{last.finding_id}{' (new)' if last.new else ''}: {last.summary}" if last else "-")
+    return Panel(table, title="tzer fuzz", subtitle="Ctrl-C stops and keeps everything")
+
+
+class LiveView:
+    """Receives `Progress` snapshots from the engine and shows them."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.latest: Progress | None = None
+        self._live: Live | None = None
+        self._last_line = 0.0
+
+    def __enter__(self) -> "LiveView":
+        if self.console.is_terminal:
+            self._live = Live(get_renderable=lambda: _dashboard(self.latest), console=self.console,
+                              refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+        elif self.latest is not None:
+            self.console.print(status_line(self.latest), highlight=False)
+
+    def update(self, progress: Progress) -> None:
+        self.latest = progress
+        now = time.monotonic()
+        if self._live is None and now - self._last_line >= PLAIN_LINE_SECONDS:
+            self._last_line = now
+            self.console.print(status_line(progress), highlight=False)
+
+
+def findings_table(findings: Sequence[StoredFinding], title: str = "findings") -> Table:
+    table = Table(title=title)
+    for column in ("id", "symptom", "stage", "pass", "detail", "generator", "count", "target"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        sig = f.signature
+        table.add_row(str(f.id), sig.symptom.name.lower(), sig.stage.name.lower(), sig.guilty_pass or "-",
+                      sig.detail, f.test_case.generator, str(f.count), f.target)
+    return table
+
+
+def campaign_summary(result: CampaignResult, findings: Sequence[StoredFinding], store: str) -> Group:
+    s = result.stats
+    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.phase_seconds)
+    lines = [
+        f"campaign #{result.campaign_id} stopped: {result.stop_reason.value}",
+        f"executions {s.executions} in {s.elapsed:.1f}s ({_rate(s.executions, s.elapsed):.2f}/s), "
+        f"valid {s.valid}, invalid {s.invalid}; phases: {phases}",
+        f"findings: {s.findings} occurrence(s), {s.new_findings} new signature(s); store: {store}",
+    ]
+    return Group(*lines, findings_table(findings, "findings of this campaign") if findings else "no findings")
+
+
+def campaigns_table(campaigns: Sequence[CampaignRecord]) -> Table:
+    table = Table(title="campaigns")
+    for column in ("id", "mode", "target", "seed", "elapsed", "execs", "execs/s", "valid", "invalid", "findings",
+                   "stopped"):
+        table.add_column(column)
+    for c in campaigns:
+        s = c.stats
+        table.add_row(str(c.id), c.mode, c.target, str(c.seed), f"{s.elapsed:.1f}", str(s.executions),
+                      f"{_rate(s.executions, s.elapsed):.2f}", str(s.valid), str(s.invalid), str(s.findings),
+                      c.stop_reason or "running or killed")
+    return table
