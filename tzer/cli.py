@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (plus exit 2), like every other tzer error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(f"{self.prog}: {message} (see --help)")
+        raise ConfigError(f"{message} (see {self.prog} --help)")
 
 
 def _add_store(parser: argparse.ArgumentParser) -> None:
@@ -81,16 +81,18 @@ def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
 def _run_fuzz(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from tzer.corpus import load_corpus
     from tzer.engine import Engine
     from tzer.store.base import open_store
     from tzer.view import LiveView, campaign_summary
 
     config = _fuzz_config(args)
+    seeds = load_corpus(config.corpus) if config.corpus else []  # bad input fails before the store is touched
     console = Console()
     with open_store(config.store, create=True) as store, LiveView(console) as view:
         from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
-        engine = Engine(config, store, Runner(config.target), on_progress=view.update)
+        engine = Engine(config, store, Runner(config.target), seeds, on_progress=view.update)
         _install_stop_handlers(engine)
         result = engine.run()
     with open_store(config.store) as store:

@@ -12,11 +12,10 @@ import dataclasses
 import enum
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tzer.config import FuzzConfig
-from tzer.corpus import load_corpus
 from tzer.generate import draw_test_case
 from tzer.records import CampaignStats, Execution, Finding, Symptom, TestCase, Verdict
 from tzer.store.base import Store
@@ -65,9 +64,11 @@ class CampaignResult:
 
 
 class Engine:
-    def __init__(self, config: FuzzConfig, store: Store, runner: Any,
+    def __init__(self, config: FuzzConfig, store: Store, runner: Any, seeds: Sequence[TestCase] = (),
                  on_progress: Callable[[Progress], None] | None = None):
+        """`seeds`: the corpus, loaded (and so validated) by the caller before any store is touched."""
         self.config = config
+        self.seeds = tuple(seeds)
         self.store = store
         self.runner = runner
         self.rng = random.Random(config.seed)
@@ -122,9 +123,10 @@ class Engine:
             log.append((phase.value, time.monotonic() - start))
 
     def _load_corpus(self) -> list[TestCase]:
-        if self.config.corpus is None:
-            return []
-        return [dataclasses.replace(tc, target=self.config.target) for tc in load_corpus(self.config.corpus)]
+        """Retarget the seeds to this campaign's target and record them in the store's corpus."""
+        corpus = [dataclasses.replace(tc, target=self.config.target) for tc in self.seeds]
+        self.store.checkpoint(self.campaign_id, self._stats, corpus)
+        return corpus
 
     def _warm_up(self, corpus: list[TestCase]) -> StopReason | None:
         """Execute the seed corpus first: it pays TVM's lazy initialisation and re-checks known programs."""

@@ -60,6 +60,9 @@ class PassConfig:
     disabled_passes: tuple[str, ...] = ()
     config: tuple[tuple[str, Any], ...] = ()  # PassContext config items, sorted by key
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", tuple(sorted(self.config)))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "opt_level": self.opt_level,

@@ -38,6 +38,7 @@ LAYERS: Registry[type["Layer"]] = Registry(
 # Input domains: how input values are drawn. Chosen per program so that the reference is finite and the
 # tolerance policy's error model holds (see tzer.judge.tolerance).
 DOMAINS = ("normal", "positive", "int_full", "int_small")
+DTYPES = ("float16", "float32", "int8", "int32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +126,10 @@ class GraphSpec:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "GraphSpec":
         steps = tuple(Step(Layer.from_json(s["layer"]), bool(s["residual"])) for s in data["steps"])
+        if data["dtype"] not in DTYPES or data["domain"] not in DOMAINS:
+            raise ValueError(f"unsupported dtype {data['dtype']!r} or input domain {data['domain']!r}")
+        if len(data["shape"]) < 3 or not all(isinstance(d, int) and d > 0 for d in data["shape"]):
+            raise ValueError(f"input shape {data['shape']} is not (N, C, spatial...) with positive extents")
         return cls(tuple(data["shape"]), str(data["dtype"]), str(data["domain"]), steps)
 
     def shapes(self) -> list[Shape]:

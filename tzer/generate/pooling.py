@@ -31,11 +31,6 @@ def pool_output_length(length: int, kernel: int, stride: int, pad: int, dilation
     return out
 
 
-def torch_pool_padding_ok(kernel: int, pad: int, dilation: int) -> bool:
-    """PyTorch's rule: pad <= half the effective kernel size."""
-    return pad <= ((kernel - 1) * dilation + 1) // 2
-
-
 @dataclasses.dataclass(frozen=True)
 class Pool(Layer):
     op = "pool"
@@ -208,7 +203,7 @@ def _draw_pool_dim(rng: random.Random, length: int, kind: str, ceil_mode: bool) 
     kernel = rng.randint(1, min(4, length))
     stride = rng.randint(1, 3)
     dilation = rng.choice([1, 1, 2]) if kind == "max" else 1  # PyTorch's avg pooling has no dilation
-    pad = rng.randint(0, ((kernel - 1) * dilation + 1) // 2)
+    pad = rng.randint(0, kernel // 2)  # PyTorch's rule (on the undilated kernel, whatever its message says)
     if pool_output_length(length, kernel, stride, pad, dilation, ceil_mode) is None:
         return None
     return kernel, stride, pad, dilation

@@ -12,8 +12,9 @@ import re
 from tzer.records import Signature, Stage, Symptom
 
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
-_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
-_QUOTED = re.compile(r"(['\"`])[^'\"`\n]{1,80}\1")
+_NAME_SUFFIX = re.compile(r"(?<=[A-Za-z])_\d+\b")  # T_add_12 -> T_add_N (TVM numbers its fresh names)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")  # not inside a name: float32 stays
+_QUOTED = re.compile(r"(?<!\w)(['\"`])[^'\"`\n]{1,80}\1")  # the apostrophe in "can't" opens no quote
 _SPACE = re.compile(r"\s+")
 _MAX_DETAIL = 200
 
@@ -26,7 +27,7 @@ def key_line(message: str) -> str:
         if "Check failed" in line:
             return line
     for line in lines:
-        if not line.startswith(("File ", "Traceback", "at ", "#")) and not line.startswith("  "):
+        if not line.startswith(("File ", "Traceback", "at ", "#")):
             return line
     return lines[0] if lines else ""
 
@@ -35,6 +36,7 @@ def normalize_message(message: str) -> str:
     line = key_line(message)
     line = _HEX.sub("ADDR", line)
     line = _QUOTED.sub(r"\1_\1", line)
+    line = _NAME_SUFFIX.sub("_N", line)
     line = _NUMBER.sub("N", line)
     return _SPACE.sub(" ", line).strip()[:_MAX_DETAIL]
 

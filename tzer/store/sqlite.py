@@ -72,10 +72,17 @@ class SQLiteStore(Store):
             os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
             connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-            store = cls(connection, path)
-            store._prepare(create)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from None
+        store = cls(connection, path)
+        try:
+            store._prepare(create)
+        except sqlite3.Error as exc:
+            connection.close()
+            raise StoreError(f"cannot open store {path}: {exc}") from None
+        except StoreError:
+            connection.close()
+            raise
         return store
 
     def _prepare(self, create: bool) -> None:

@@ -1,0 +1,145 @@
+"""Records: JSON round trips, canonical JSON and the content-hash keys of test cases and signatures."""
+
+import dataclasses
+import hashlib
+import json
+
+import pytest
+
+from tzer.records import (
+    CampaignStats, Execution, Finding, PassConfig, Signature, Stage, Symptom, TestCase, Verdict, canonical_json,
+    content_hash,
+)
+
+
+def make_test_case(**changes) -> TestCase:
+    base = TestCase(
+        generator="max_pool",
+        params={"shape": [1, 2, 8], "dtype": "float32"},
+        program_seed=7,
+        input_seed=11,
+        target="llvm",
+        passes=PassConfig(2, ("tir.Simplify",), (("tir.noalias", True),)),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def through_json_text(data):
+    return json.loads(json.dumps(data))
+
+
+def test_canonical_json_sorts_keys_at_every_level_without_spaces():
+    assert canonical_json({"b": 1, "a": {"d": [3, {"z": 0, "y": 1}], "c": 2}}) == (
+        '{"a":{"c":2,"d":[3,{"y":1,"z":0}]},"b":1}'
+    )
+
+
+def test_content_hash_ignores_insertion_order_but_not_values():
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    assert content_hash({"a": 1, "b": 2}) != content_hash({"a": 1, "b": 3})
+
+
+def test_canonical_json_rejects_nan():
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
+
+
+def test_pass_config_round_trip():
+    passes = PassConfig(1, ("tir.Simplify", "tir.VectorizeLoop"), (("a.flag", False), ("b.count", 3)))
+    assert PassConfig.from_json(through_json_text(passes.to_json())) == passes
+    assert PassConfig.from_json(through_json_text(PassConfig().to_json())) == PassConfig()
+
+
+def test_pass_config_from_json_sorts_config_items():
+    restored = PassConfig.from_json({"opt_level": 3, "disabled_passes": [], "config": {"z": 1, "a": 2}})
+    assert restored.config == (("a", 2), ("z", 1))
+
+
+def test_test_case_round_trip_through_json_text():
+    test_case = make_test_case()
+    restored = TestCase.from_json(through_json_text(test_case.to_json()))
+    assert restored == test_case
+    assert restored.key == test_case.key
+
+
+def test_test_case_key_is_sha256_of_canonical_json_and_stable():
+    # Pinned: corpus files and stored test cases are named by this hash, so it must not drift between versions.
+    test_case = make_test_case()
+    expected_text = (
+        '{"generator":"max_pool","input_seed":11,"params":{"dtype":"float32","shape":[1,2,8]},'
+        '"passes":{"config":{"tir.noalias":true},"disabled_passes":["tir.Simplify"],"opt_level":2},'
+        '"program_seed":7,"target":"llvm"}'
+    )
+    assert canonical_json(test_case.to_json()) == expected_text
+    assert test_case.key == hashlib.sha256(expected_text.encode()).hexdigest()
+    assert test_case.key == "26bb3b073ce514a42fb8bce01feb9075d3d6cee209b8a528259a97d5a4124c5d"
+    assert make_test_case().key == test_case.key
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"generator": "avg_pool"},
+        {"params": {"shape": [1, 2, 9], "dtype": "float32"}},
+        {"params": {"shape": [1, 2, 8], "dtype": "float16"}},
+        {"program_seed": 8},
+        {"input_seed": 12},
+        {"target": "cuda"},
+        {"passes": PassConfig(3, ("tir.Simplify",), (("tir.noalias", True),))},
+        {"passes": PassConfig(2, (), (("tir.noalias", True),))},
+        {"passes": PassConfig(2, ("tir.Simplify",), (("tir.noalias", False),))},
+        {"passes": PassConfig(2, ("tir.Simplify",), ())},
+    ],
+    ids=lambda changes: "-".join(changes),
+)
+def test_test_case_key_changes_when_any_field_changes(changes):
+    assert make_test_case(**changes).key != make_test_case().key
+
+
+@pytest.mark.parametrize("symptom", list(Symptom))
+@pytest.mark.parametrize("stage", list(Stage))
+def test_signature_round_trip(symptom, stage):
+    signature = Signature(symptom, stage, "tir.Simplify", "InternalError: Check failed: N == N")
+    assert Signature.from_json(through_json_text(signature.to_json())) == signature
+
+
+def test_signature_json_uses_lowercase_names():
+    data = Signature(Symptom.INTERNAL_ERROR, Stage.LOWER).to_json()
+    assert data == {"symptom": "internal_error", "stage": "lower", "guilty_pass": "", "detail": ""}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"symptom": Symptom.CRASH}, {"stage": Stage.CODEGEN}, {"guilty_pass": "tir.Other"}, {"detail": "other"}],
+    ids=lambda changes: "-".join(changes),
+)
+def test_signature_key_changes_when_any_field_changes(changes):
+    signature = Signature(Symptom.EXCEPTION, Stage.LOWER, "tir.Simplify", "ValueError: bad")
+    assert dataclasses.replace(signature, **changes).key != signature.key
+    assert Signature(Symptom.EXCEPTION, Stage.LOWER, "tir.Simplify", "ValueError: bad").key == signature.key
+
+
+def test_enums_are_ordered_along_the_pipeline_and_by_severity():
+    assert [s.name for s in sorted(Stage)] == ["BUILD", "LOWER", "CODEGEN", "LOAD", "RUN", "COMPARE"]
+    assert Symptom.CRASH < Symptom.INTERNAL_ERROR < Symptom.MISMATCH
+    assert Verdict.PASS < Verdict.INVALID < Verdict.FINDING
+
+
+def test_finding_signature_is_the_execution_signature():
+    signature = Signature(Symptom.MISMATCH, Stage.COMPARE, "", "pooling:float32")
+    finding = Finding(make_test_case(), Execution(Verdict.FINDING, signature, "differs"))
+    assert finding.signature is signature
+
+
+def test_campaign_stats_valid_and_json():
+    stats = CampaignStats(elapsed=1.23456, executions=10, invalid=3, findings=2, new_findings=1, coverage=None)
+    assert stats.valid == 7
+    assert stats.to_json() == {
+        "elapsed": 1.235, "executions": 10, "valid": 7, "invalid": 3, "findings": 2, "new_findings": 1,
+        "coverage": None,
+    }
+
+
+def test_records_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        make_test_case().program_seed = 1  # type: ignore[misc]
