@@ -89,7 +89,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     config = _fuzz_config(args)
     seeds = load_corpus(config.corpus) if config.corpus else []  # bad input fails before the store is touched
     console = Console()
-    with open_store(config.store, create=True) as store, LiveView(console) as view:
+    with open_store(config.store, create=True) as store, LiveView(console, f"{config.store}.stderr.log") as view:
         from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
         engine = Engine(config, store, Runner(config.target), seeds, on_progress=view.update)

@@ -1,11 +1,14 @@
 """What a person sees: the live campaign view, the end-of-campaign summary, and the findings and stats tables.
 
 On a terminal the live view redraws in place (rich); elsewhere (CI logs, pipes) it prints one status line every few
-seconds, so a log still shows progress.
+seconds, so a log still shows progress. While the live view is up, whatever TVM's C++ code writes to stderr
+(warnings, LLVM diagnostics) goes to a log file beside the store instead: a stray line would tear the view apart.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Sequence
 
@@ -53,14 +56,17 @@ def _dashboard(progress: Progress | None) -> Panel:
 class LiveView:
     """Receives `Progress` snapshots from the engine and shows them."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, native_log: str):
         self.console = console
+        self.native_log = native_log  # where stderr goes while the live view is up
         self.latest: Progress | None = None
         self._live: Live | None = None
+        self._saved_stderr: int | None = None
         self._last_line = 0.0
 
     def __enter__(self) -> "LiveView":
         if self.console.is_terminal:
+            self._redirect_stderr()
             self._live = Live(get_renderable=lambda: _dashboard(self.latest), console=self.console,
                               refresh_per_second=4, transient=False)
             self._live.__enter__()
@@ -69,8 +75,23 @@ class LiveView:
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
             self._live.__exit__(None, None, None)
+            self._restore_stderr()
+            self.console.print(f"TVM's stderr during the campaign: {self.native_log}", highlight=False)
         elif self.latest is not None:
             self.console.print(status_line(self.latest), highlight=False)
+
+    def _redirect_stderr(self) -> None:
+        sys.stderr.flush()
+        self._saved_stderr = os.dup(2)
+        with open(self.native_log, "a", encoding="utf-8") as log:
+            os.dup2(log.fileno(), 2)
+
+    def _restore_stderr(self) -> None:
+        if self._saved_stderr is not None:
+            sys.stderr.flush()
+            os.dup2(self._saved_stderr, 2)
+            os.close(self._saved_stderr)
+            self._saved_stderr = None
 
     def update(self, progress: Progress) -> None:
         self.latest = progress

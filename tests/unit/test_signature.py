@@ -113,3 +113,21 @@ def test_unquoted_identifiers_differing_in_a_numeric_suffix_normalize_equally():
 def test_quoted_names_are_stripped_after_an_apostrophe():
     # The apostrophe in "can't" must not open a quote, or the real name 'foo' would survive.
     assert normalize_message("Check failed: can't find 'foo'") == normalize_message("Check failed: can't find 'bar'")
+
+LLVM_VERIFY = ("LLVM module verification failed with the following errors: \n"
+               "Instruction does not dominate all uses!\n"
+               "  %314 = shufflevector <4 x float> %298, <4 x float> %311, <2 x i32> <i32 2, i32 6>, !dbg !37\n")
+
+
+def test_announced_details_join_the_key_line():
+    assert normalize_message(LLVM_VERIFY) == (
+        "LLVM module verification failed with the following errors: Instruction does not dominate all uses!")
+
+
+def test_llvm_value_numbers_do_not_split_the_signature():
+    assert normalize_message(LLVM_VERIFY) == normalize_message(LLVM_VERIFY.replace("%314", "%90"))
+
+
+def test_check_failed_line_is_not_joined_with_the_pass_trailer():
+    message = "Check failed: (!op->init.has_value()) is false: \n\nError in pass: _pipeline\n"
+    assert normalize_message(message) == "Check failed: (!op->init.has_value()) is false:"

@@ -21,15 +21,17 @@ _MAX_DETAIL = 200
 
 def key_line(message: str) -> str:
     """The line of a TVM error that says what failed: the 'Check failed' line if any, else the first non-empty
-    line that is not a traceback frame."""
+    line that is not a traceback frame. Such a line that ends in ':' announces its details, so the next joins it
+    (e.g. "LLVM module verification failed with the following errors: Instruction does not dominate all uses!")."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
-    for line in lines:
-        if "Check failed" in line:
-            return line
-    for line in lines:
-        if not line.startswith(("File ", "Traceback", "at ", "#")):
-            return line
-    return lines[0] if lines else ""
+    candidates = [i for i, line in enumerate(lines) if "Check failed" in line]
+    candidates += [i for i, line in enumerate(lines) if not line.startswith(("File ", "Traceback", "at ", "#"))]
+    if not candidates:
+        return lines[0] if lines else ""
+    index = candidates[0]
+    if lines[index].endswith(":") and "Check failed" not in lines[index] and index + 1 < len(lines):
+        return f"{lines[index]} {lines[index + 1]}"
+    return lines[index]
 
 
 def normalize_message(message: str) -> str:
