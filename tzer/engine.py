@@ -17,7 +17,7 @@ from typing import Any
 
 from tzer.config import FuzzConfig
 from tzer.generate import draw_test_case
-from tzer.records import CampaignStats, Execution, Finding, Symptom, TestCase, Verdict
+from tzer.records import CampaignStats, Execution, Finding, TestCase, Verdict
 from tzer.store.base import Store
 
 
@@ -172,11 +172,11 @@ class Engine:
         found = execution.verdict is Verdict.FINDING
         new_findings = stats.new_findings
         if found:
-            finding_id, new = self.store.record_finding(self.campaign_id, Finding(test_case, execution))
+            finding = Finding(test_case, execution)
+            finding_id, new = self.store.record_finding(self.campaign_id, finding)
             new_findings += int(new)
-            symptom = execution.signature.symptom if execution.signature else Symptom.EXCEPTION
-            self._by_symptom[symptom.name.lower()] += 1
-            self._last_finding = LastFinding(finding_id, new, _summary(test_case, execution))
+            self._by_symptom[finding.signature.symptom.name.lower()] += 1
+            self._last_finding = LastFinding(finding_id, new, _summary(finding))
         else:
             self._pending.append(test_case)
         self._stats = dataclasses.replace(
@@ -200,7 +200,7 @@ class Engine:
                                    tuple(sorted(self._by_symptom.items())), self._last_finding, self.config.seed))
 
 
-def _summary(test_case: TestCase, execution: Execution) -> str:
-    signature = execution.signature
-    where = f"{signature.symptom.name.lower()} at {signature.stage.name.lower()}" if signature else "finding"
-    return f"{where} in {test_case.generator}: {signature.detail if signature else execution.error}"[:160]
+def _summary(finding: Finding) -> str:
+    signature = finding.signature
+    return (f"{signature.symptom.name.lower()} at {signature.stage.name.lower()} in {finding.test_case.generator}: "
+            f"{signature.detail}")[:160]
