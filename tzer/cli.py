@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from tzer import __version__
-from tzer.config import DEFAULT_CORPUS, DEFAULT_STORE, MODES, FuzzConfig, parse_duration
+from tzer.config import DEFAULT_CORPUS, DEFAULT_STORE, MODES, FuzzConfig, parse_duration, parse_size
 from tzer.errors import ConfigError, UserError
 
 EXIT_USAGE = 2
@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--mode", default="generate", help=f"one of: {', '.join(MODES)}")
     fuzz.add_argument("--generator", action="append", default=[], help="only these generators (repeatable)")
     fuzz.add_argument("--corpus", help=f"seed corpus directory (default: ./{DEFAULT_CORPUS} if present)")
+    fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers sharing the store (default 1)")
+    fuzz.add_argument("--resume", action="store_true", help="continue the store's last campaign")
+    fuzz.add_argument("--isolation", default="fork", help="fork (sandboxed workers, default) or none (in-process)")
+    fuzz.add_argument("--compile-timeout", type=str, default="60", help="per compile stage (default 60s)")
+    fuzz.add_argument("--run-timeout", type=str, default="10", help="for the compiled kernel (default 10s)")
+    fuzz.add_argument("--memory-limit", type=str, default="4G", help="address space per worker (default 4G)")
+    fuzz.add_argument("--extra-pass", action="append", default=[],
+                      help="testing: run this registered pass first (planted faults: fault.segfault, ...)")
     _add_store(fuzz)
 
     findings = commands.add_parser("findings", help="list the findings in a store")
@@ -74,7 +82,9 @@ def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
     return FuzzConfig(
         seed=seed, store=args.store, time_budget=parse_duration(args.time) if args.time else None,
         iterations=args.iterations, target=args.target, mode=args.mode, generators=tuple(args.generator),
-        corpus=corpus,
+        corpus=corpus, jobs=args.jobs, isolation=args.isolation, extra_passes=tuple(args.extra_pass),
+        compile_seconds=parse_duration(args.compile_timeout), run_seconds=parse_duration(args.run_timeout),
+        memory_bytes=parse_size(args.memory_limit),
     )
 
 
@@ -87,14 +97,22 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     from tzer.view import LiveView, campaign_summary
 
     config = _fuzz_config(args)
-    seeds = load_corpus(config.corpus) if config.corpus else []  # bad input fails before the store is touched
+    seeds = load_corpus(config.corpus) if config.corpus and not args.resume else []  # before any store is touched
     console = Console()
-    with open_store(config.store, create=True) as store, LiveView(console, f"{config.store}.stderr.log") as view:
-        from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
+    with open_store(config.store, create=not args.resume) as store:
+        if args.resume:
+            last = store.last_campaign()
+            if last is None:
+                raise UserError(f"nothing to resume: {config.store} holds no campaign")
+            config = config.resumed(last.config)
+        with LiveView(console, f"{config.store}.stderr.log") as view:
+            from tzer.execute.backends import make_backend
+            from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
-        engine = Engine(config, store, Runner(config.target), seeds, on_progress=view.update)
-        _install_stop_handlers(engine)
-        result = engine.run()
+            backend = make_backend(config, Runner(config.target))
+            engine = Engine(config, store, backend, seeds, on_progress=view.update)
+            _install_stop_handlers(engine)
+            result = engine.run()
     with open_store(config.store) as store:
         findings = [f for f in store.findings() if any(o.campaign_id == result.campaign_id for o in f.history)]
     console.print(campaign_summary(result, findings, config.store))

@@ -30,6 +30,18 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """'4G', '512M', '1073741824' -> bytes."""
+    match = _SIZE.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"bad size {text!r}: use bytes or a unit (512M, 4G)")
+    return int(float(match.group(1)) * _UNIT_BYTES[match.group(2).lower()])
+
+
 @dataclasses.dataclass(frozen=True)
 class FuzzConfig:
     seed: int
@@ -41,8 +53,17 @@ class FuzzConfig:
     generators: tuple[str, ...] = ()  # empty: every registered generator
     corpus: str | None = None  # a directory of seed test cases (JSON), executed first
     checkpoint_seconds: float = 1.0  # how often totals, the timeline and new corpus entries are committed
+    jobs: int = 1  # parallel workers (fork-server children)
+    isolation: str = "fork"  # "fork": sandboxed children; "none": in this process (tzer.execute.backends)
+    resume: bool = False  # continue the store's last campaign
+    extra_passes: tuple[str, ...] = ()  # registered passes run before the pipeline (planted faults for tests)
+    compile_seconds: float = 60.0  # time limit of each compile stage, before a re-run with longer limits
+    run_seconds: float = 10.0  # time limit of the compiled kernel
+    memory_bytes: int = 4 << 30  # address space a worker may add to the warm parent's
 
     def __post_init__(self) -> None:
+        from tzer.execute.backends import BACKENDS
+        from tzer.execute.passes import EXTRA_PASSES
         from tzer.execute.targets import TARGETS
         from tzer.generate import GENERATORS
 
@@ -59,6 +80,17 @@ class FuzzConfig:
             raise ConfigError(f"--seed must be in [0, 2^63), got {self.seed}")
         if self.corpus is not None and not os.path.isdir(self.corpus):
             raise ConfigError(f"corpus directory {self.corpus} does not exist")
+        if not 1 <= self.jobs <= 256:
+            raise ConfigError(f"--jobs must be between 1 and 256, got {self.jobs}")
+        if self.isolation not in BACKENDS:
+            raise ConfigError(f"unknown isolation {self.isolation!r}; available: {', '.join(BACKENDS.names())}")
+        if self.jobs > 1 and self.isolation != "fork":
+            raise ConfigError("--jobs above 1 needs the fork server (--isolation fork)")
+        for name in self.extra_passes:
+            if name not in EXTRA_PASSES:
+                raise ConfigError(f"unknown extra pass {name!r}; available: {', '.join(EXTRA_PASSES.names())}")
+        if self.compile_seconds <= 0 or self.run_seconds <= 0 or self.memory_bytes <= 0:
+            raise ConfigError("time and memory limits must be positive")
 
     @property
     def generator_names(self) -> tuple[str, ...]:
@@ -66,5 +98,25 @@ class FuzzConfig:
 
         return self.generators or tuple(GENERATORS.names())
 
+    @property
+    def pass_config(self):
+        from tzer.records import PassConfig
+
+        return PassConfig(extra_passes=self.extra_passes)
+
+    @property
+    def limits(self):
+        from tzer.execute.sandbox import Limits
+
+        return Limits(compile_seconds=self.compile_seconds, run_seconds=self.run_seconds,
+                      memory_bytes=self.memory_bytes)
+
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
+
+    def resumed(self, stored: dict) -> "FuzzConfig":
+        """This config continuing a stored campaign: what the campaign draws (seed, target, mode, generators,
+        extra passes) comes from the store; budgets, jobs and limits from this invocation."""
+        kept = ("seed", "target", "mode", "generators", "extra_passes")
+        return dataclasses.replace(self, **{k: tuple(stored[k]) if isinstance(stored[k], list) else stored[k]
+                                            for k in kept}, resume=True)

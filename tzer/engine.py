@@ -1,8 +1,9 @@
 """The campaign engine: one loop in named phases (load corpus -> warm up -> fuzz -> finish) with one budget check.
 
-The engine owns the campaign's `random.Random` (seeded from the config, never global), asks generators for test
-cases, hands them to the runner, counts every outcome, stores each finding in its own transaction and checkpoints
-totals, timeline and corpus once per `checkpoint_seconds`. It stops for exactly one `StopReason`.
+The engine owns the campaign's `random.Random` (seeded from the config, never global), draws test cases, keeps every
+slot of its execution backend busy, counts every outcome, stores each finding in its own transaction and checkpoints
+totals, timeline, corpus and rng state once per `checkpoint_seconds`, so a resumed campaign carries on where the
+last checkpoint left it. It stops for exactly one `StopReason`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import dataclasses
 import enum
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tzer.config import FuzzConfig
+from tzer.errors import StoreError
 from tzer.generate import draw_test_case
 from tzer.records import CampaignStats, Execution, Finding, TestCase, Verdict
 from tzer.store.base import Store
@@ -52,6 +54,7 @@ class Progress:
     by_symptom: tuple[tuple[str, int], ...]
     last_finding: LastFinding | None
     seed: int
+    workers: tuple[Any, ...] = ()  # the backend's WorkerStates
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,13 +67,14 @@ class CampaignResult:
 
 
 class Engine:
-    def __init__(self, config: FuzzConfig, store: Store, runner: Any, seeds: Sequence[TestCase] = (),
+    def __init__(self, config: FuzzConfig, store: Store, backend: Any, seeds: Sequence[TestCase] = (),
                  on_progress: Callable[[Progress], None] | None = None):
-        """`seeds`: the corpus, loaded (and so validated) by the caller before any store is touched."""
+        """`backend` runs test cases (tzer.execute.backends); `seeds`: the corpus, loaded (and so validated) by the
+        caller before any store is touched."""
         self.config = config
-        self.seeds = tuple(seeds)
         self.store = store
-        self.runner = runner
+        self.backend = backend
+        self.seeds = tuple(seeds)
         self.rng = random.Random(config.seed)
         self._on_progress = on_progress or (lambda progress: None)
         self._stop_requested = False
@@ -80,6 +84,7 @@ class Engine:
         self._phase = Phase.LOAD_CORPUS
         self._stats = CampaignStats()
         self._started = 0.0
+        self._elapsed_before = 0.0  # a resumed campaign's time so far
         self._last_checkpoint = 0.0
         self.campaign_id = -1
 
@@ -88,31 +93,47 @@ class Engine:
         return self._stop_requested
 
     def request_stop(self) -> None:
-        """Finish the test case in flight, then stop (the first Ctrl-C)."""
+        """Finish the test cases in flight, then stop (the first Ctrl-C)."""
         self._stop_requested = True
 
     # Phases
 
     def run(self) -> CampaignResult:
-        self.campaign_id = self.store.begin_campaign(
-            self.config.seed, self.config.target, self.config.mode, self.runner.tvm_version, self.config.to_json())
-        self._started = self._last_checkpoint = time.monotonic()
+        self._begin()
         phase_seconds: list[tuple[str, float]] = []
         stop_reason = StopReason.INTERRUPTED
         try:
             corpus = self._timed(phase_seconds, Phase.LOAD_CORPUS, self._load_corpus)
-            stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._warm_up(corpus))
+            stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._drive(iter(corpus)))
             if stop_reason is None:
-                stop_reason = self._timed(phase_seconds, Phase.FUZZ, self._fuzz)
+                stop_reason = self._timed(phase_seconds, Phase.FUZZ, lambda: self._drive(self._draw_forever()))
         except KeyboardInterrupt:
             stop_reason = StopReason.INTERRUPTED
         except BaseException:
             stop_reason = StopReason.ERROR
             raise
         finally:
+            self.backend.close()
             self._timed(phase_seconds, Phase.FINISH, lambda: self._finish(stop_reason))
         return CampaignResult(self.campaign_id, stop_reason, self._stats, tuple(phase_seconds),
                               tuple(sorted(self._by_symptom.items())))
+
+    def _begin(self) -> None:
+        config = self.config
+        if config.resume:
+            campaign = self.store.last_campaign()
+            if campaign is None:
+                raise StoreError(f"nothing to resume in {config.store}: it holds no campaign")
+            self.campaign_id = campaign.id
+            self._stats = campaign.stats
+            self._elapsed_before = campaign.stats.elapsed
+            if campaign.rng_state is not None:
+                self.rng.setstate(_rng_state_from_json(campaign.rng_state))
+            self.store.reopen_campaign(campaign.id)
+        else:
+            self.campaign_id = self.store.begin_campaign(
+                config.seed, config.target, config.mode, self.backend.runner.tvm_version, config.to_json())
+        self._started = self._last_checkpoint = time.monotonic()
 
     def _timed(self, log: list[tuple[str, float]], phase: Phase, body: Callable[[], Any]) -> Any:
         self._phase = phase
@@ -123,50 +144,61 @@ class Engine:
             log.append((phase.value, time.monotonic() - start))
 
     def _load_corpus(self) -> list[TestCase]:
-        """Retarget the seeds to this campaign's target and record them in the store's corpus."""
+        """Retarget the seeds to this campaign's target and record them in the store's corpus. A resumed campaign
+        ran its seeds already."""
+        if self.config.resume:
+            return []
         corpus = [dataclasses.replace(tc, target=self.config.target) for tc in self.seeds]
-        self.store.checkpoint(self.campaign_id, self._stats, corpus)
+        self.store.checkpoint(self.campaign_id, self._stats, corpus, self._rng_state())
         return corpus
 
-    def _warm_up(self, corpus: list[TestCase]) -> StopReason | None:
-        """Execute the seed corpus first: it pays TVM's lazy initialisation and re-checks known programs."""
-        for test_case in corpus:
-            stop = self._should_stop()
-            if stop is not None:
-                return stop
-            self._execute(test_case)
-        return None
-
-    def _fuzz(self) -> StopReason:
+    def _draw_forever(self) -> Iterator[TestCase]:
         generators = self.config.generator_names
+        passes = self.config.pass_config
+        while True:
+            generator = self.rng.choice(generators)
+            yield draw_test_case(self.rng, generator, self.config.target, passes)
+
+    def _drive(self, test_cases: Iterator[TestCase]) -> StopReason | None:
+        """Keep every backend slot busy with `test_cases` until they run out (None) or the budget says stop; then
+        take back what is in flight."""
+        stop: StopReason | None = None
+        exhausted = False
         while True:
             stop = self._should_stop()
-            if stop is not None:
+            while stop is None and not exhausted and self.backend.in_flight() < self.backend.slots:
+                test_case = next(test_cases, None)
+                if test_case is None:
+                    exhausted = True
+                else:
+                    self.backend.submit(test_case)
+                    stop = self._should_stop()
+            if self.backend.in_flight() == 0:
                 return stop
-            generator = self.rng.choice(generators)
-            self._execute(draw_test_case(self.rng, generator, self.config.target))
+            self._account(*self.backend.next_result())
 
     def _finish(self, stop_reason: StopReason) -> None:
         self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
-        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending())
+        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._rng_state())
         self.store.end_campaign(self.campaign_id, self._stats, stop_reason.name.lower())
         self._publish()
 
     # The one budget check
 
     def _should_stop(self) -> StopReason | None:
+        """Whether to submit no more test cases. Those in flight count against the iteration budget."""
         if self._stop_requested:
             return StopReason.INTERRUPTED
-        if self.config.iterations is not None and self._stats.executions >= self.config.iterations:
+        iterations = self.config.iterations
+        if iterations is not None and self._stats.executions + self.backend.in_flight() >= iterations:
             return StopReason.ITERATION_BUDGET
-        if self.config.time_budget is not None and self._elapsed() >= self.config.time_budget:
+        if self.config.time_budget is not None and self._elapsed() - self._elapsed_before >= self.config.time_budget:
             return StopReason.TIME_BUDGET
         return None
 
-    # One test case
+    # One test case's outcome
 
-    def _execute(self, test_case: TestCase) -> Execution:
-        execution = self.runner.execute(test_case)
+    def _account(self, test_case: TestCase, execution: Execution) -> None:
         stats = self._stats
         invalid = stats.invalid + int(execution.verdict is Verdict.INVALID)
         found = execution.verdict is Verdict.FINDING
@@ -183,21 +215,30 @@ class Engine:
             stats, elapsed=self._elapsed(), executions=stats.executions + 1, invalid=invalid,
             findings=stats.findings + int(found), new_findings=new_findings)
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
-            self.store.checkpoint(self.campaign_id, self._stats, self._take_pending())
+            self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._rng_state())
             self._last_checkpoint = time.monotonic()
         self._publish()
-        return execution
 
     def _take_pending(self) -> list[TestCase]:
         pending, self._pending = self._pending, []
         return pending
 
+    def _rng_state(self) -> list:
+        version, internal, gauss = self.rng.getstate()
+        return [version, list(internal), gauss]
+
     def _elapsed(self) -> float:
-        return time.monotonic() - self._started
+        return self._elapsed_before + time.monotonic() - self._started
 
     def _publish(self) -> None:
         self._on_progress(Progress(self.campaign_id, self._phase, self._stats,
-                                   tuple(sorted(self._by_symptom.items())), self._last_finding, self.config.seed))
+                                   tuple(sorted(self._by_symptom.items())), self._last_finding, self.config.seed,
+                                   tuple(self.backend.states())))
+
+
+def _rng_state_from_json(state: list) -> tuple:
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
 
 
 def _summary(finding: Finding) -> str:

@@ -59,16 +59,20 @@ class PassConfig:
     opt_level: int = 3
     disabled_passes: tuple[str, ...] = ()
     config: tuple[tuple[str, Any], ...] = ()  # PassContext config items, sorted by key
+    extra_passes: tuple[str, ...] = ()  # registered passes run before the pipeline (tzer.execute.passes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", tuple(sorted(self.config)))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "opt_level": self.opt_level,
             "disabled_passes": list(self.disabled_passes),
             "config": {k: v for k, v in self.config},
         }
+        if self.extra_passes:  # omitted when empty, so records without them keep their content hash
+            data["extra_passes"] = list(self.extra_passes)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PassConfig":
@@ -76,6 +80,7 @@ class PassConfig:
             opt_level=int(data["opt_level"]),
             disabled_passes=tuple(data["disabled_passes"]),
             config=tuple(sorted(data["config"].items())),
+            extra_passes=tuple(data.get("extra_passes", ())),
         )
 
 
@@ -168,6 +173,19 @@ class Execution:
     tvm_version: str = ""
     compile_seconds: float = 0.0
     run_seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["verdict"] = self.verdict.name.lower()
+        data["signature"] = self.signature.to_json() if self.signature else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Execution":
+        fields = dict(data)
+        fields["verdict"] = Verdict[fields["verdict"].upper()]
+        fields["signature"] = Signature.from_json(fields["signature"]) if fields["signature"] else None
+        return cls(**fields)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from tzer.errors import TzerBug
-from tzer.execute.executor import Executor, Failure
+from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.oracles import ORACLES
-from tzer.judge.signature import error_signature, mismatch_signature
-from tzer.records import Execution, Symptom, TestCase, Verdict
+from tzer.judge.signature import error_signature, mismatch_signature, names_in_script
+from tzer.records import Execution, Stage, Symptom, TestCase, Verdict
 
 
 def build(test_case: TestCase) -> Program:
@@ -46,15 +46,18 @@ class Runner:
         self.executor = Executor(target)
         self.oracle = ORACLES.get(oracle)()
 
-    def execute(self, test_case: TestCase) -> Execution:
+    def execute(self, test_case: TestCase, listener: ExecutionListener = QUIET) -> Execution:
         if test_case.target != self.target:
             raise TzerBug(f"runner for {self.target} got a test case for {test_case.target}")
+        listener.stage(Stage.BUILD)
         program = build(test_case)
         inputs = draw_inputs(program.inputs, test_case.input_seed)
-        result = self.executor.run(program.mod, test_case.passes, inputs, program.output.shape, program.output.dtype)
+        result = self.executor.run(program.mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
+                                   listener)
         timing = {"compile_seconds": result.compile_seconds, "run_seconds": result.run_seconds}
         if result.failure is not None:
             return self._failed(program, result.failure, timing)
+        listener.stage(Stage.COMPARE)
         comparison = self.oracle.judge(program, inputs, result.output)
         if comparison.ok:
             return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
@@ -65,10 +68,26 @@ class Runner:
             comparison.max_abs_error, comparison.max_rel_error, script, as_json, self.tvm_version, **timing,
         )
 
+    def warm_up(self) -> None:
+        """Compile and run two small programs, so lazy initialisation (LLVM, the JIT, PyTorch) is paid once, here,
+        and not by every forked worker."""
+        import random
+
+        from tzer.generate import draw_test_case
+
+        for generator in ("max_pool", "conv"):
+            self.execute(draw_test_case(random.Random(0), generator, self.target))
+
+    def program_texts(self, test_case: TestCase) -> tuple[str, str]:
+        """TVMScript and TVM JSON of a test case's program (for findings the runner did not finish itself)."""
+        return program_texts(build(test_case).mod)
+
     def _failed(self, program: Program, failure: Failure, timing: dict[str, float]) -> Execution:
         # Generated programs are valid by construction, so every TVM failure on them is a finding.
-        symptom = Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION
-        signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass)
+        symptom = (Symptom.OUT_OF_MEMORY if failure.out_of_memory else
+                   Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION)
         script, as_json = program_texts(program.mod)
+        signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass,
+                                    names_in_script(script))
         return Execution(Verdict.FINDING, signature, f"{failure.error_type}: {failure.message}",
                          program_script=script, program_json=as_json, tvm_version=self.tvm_version, **timing)

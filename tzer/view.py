@@ -30,8 +30,10 @@ def _rate(executions: int, elapsed: float) -> float:
 def status_line(progress: Progress) -> str:
     s = progress.stats
     symptoms = ", ".join(f"{name} {count}" for name, count in progress.by_symptom) or "none"
+    busy = sum(w.state != "idle" for w in progress.workers)
+    workers = f"  workers {busy}/{len(progress.workers)} busy" if progress.workers else ""
     return (f"[{progress.phase.value}] {s.elapsed:7.1f}s  execs {s.executions}  {_rate(s.executions, s.elapsed):.2f}/s"
-            f"  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms})")
+            f"  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
 
 
 def _dashboard(progress: Progress | None) -> Panel:
@@ -50,6 +52,9 @@ def _dashboard(progress: Progress | None) -> Panel:
     table.add_row("findings", f"{s.findings} ({s.new_findings} new)  by symptom: {by_symptom}")
     last = progress.last_finding
     table.add_row("last finding", f"#{last.finding_id}{' (new)' if last.new else ''}: {last.summary}" if last else "-")
+    for w in progress.workers:
+        doing = f"{w.state} ({w.generator})" if w.generator else w.state
+        table.add_row(f"worker {w.index}", f"pid {w.pid or '-'}  {doing}  cases {w.cases}  restarts {w.restarts}")
     return Panel(table, title="tzer fuzz", subtitle="Ctrl-C stops and keeps everything")
 
 

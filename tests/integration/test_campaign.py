@@ -14,6 +14,7 @@ import pytest
 from tzer.config import FuzzConfig
 from tzer.corpus import save_test_case
 from tzer.engine import Engine, StopReason
+from tzer.execute.backends import make_backend
 from tzer.generate import draw_test_case
 from tzer.store.sqlite import SQLiteStore
 
@@ -59,7 +60,7 @@ def test_same_seed_same_campaign(tmp_path, runner):
     for name in ("x.db", "y.db"):
         config = FuzzConfig(seed=42, store=str(tmp_path / name), iterations=4)
         with SQLiteStore.open(config.store, create=True) as store:
-            result = Engine(config, store, runner).run()
+            result = Engine(config, store, make_backend(config, runner)).run()
             assert result.stop_reason is StopReason.ITERATION_BUDGET
             keys.append([tc.key for tc in store.test_cases()])
     assert keys[0] == keys[1] and len(keys[0]) == 4

@@ -12,6 +12,7 @@ import pytest
 
 from tzer.config import FuzzConfig
 from tzer.engine import Engine, StopReason
+from tzer.execute.backends import make_backend
 from tzer.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.quality
@@ -26,7 +27,7 @@ def test_unmutated_programs_give_no_mismatch(tmp_path):
 
     config = FuzzConfig(seed=SWEEP_SEED, store=str(tmp_path / "sweep.db"), iterations=SWEEP_PROGRAMS)
     with SQLiteStore.open(config.store, create=True) as store:
-        result = Engine(config, store, Runner("llvm")).run()
+        result = Engine(config, store, make_backend(config, Runner("llvm"))).run()
         findings = store.findings()
         test_cases = store.test_cases()
     per_generator = collections.Counter(tc.generator for tc in test_cases)

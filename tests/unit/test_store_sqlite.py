@@ -14,7 +14,7 @@ from tzer.records import (
     CampaignStats, Execution, Finding, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
 )
 from tzer.store.base import open_store
-from tzer.store.sqlite import SQLiteStore
+from tzer.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
 CHECK = Signature(Symptom.INTERNAL_ERROR, Stage.LOWER, "tir.Simplify", "InternalError: Check failed: N == N")
 MISMATCH = Signature(Symptom.MISMATCH, Stage.COMPARE, "", "pooling:float16")
@@ -60,7 +60,7 @@ def test_create_makes_a_wal_store_that_passes_integrity_check(store, store_path)
     with sqlite3.connect(store_path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+        assert raw.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert store.findings() == [] and store.campaigns() == [] and store.timeline() == [] and store.test_cases() == []
 
 

@@ -13,8 +13,26 @@ from typing import Any
 
 import numpy as np
 
+from tzer.execute.passes import EXTRA_PASSES
 from tzer.execute.targets import TARGETS, Target
 from tzer.records import PassConfig, Stage
+
+
+class ExecutionListener:
+    """Hears where an execution is: the stage it enters, the passes it starts and finishes. The fork server's
+    children forward these to the parent, which then knows where a child that crashed or hung was. Default: quiet."""
+
+    def stage(self, stage: Stage) -> None:
+        pass
+
+    def pass_started(self, name: str) -> None:
+        pass
+
+    def pass_finished(self, name: str) -> None:
+        pass
+
+
+QUIET = ExecutionListener()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +42,7 @@ class Failure:
     message: str
     internal: bool  # a TVM check failure (tvm.error.InternalError)
     guilty_pass: str = ""
+    out_of_memory: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +53,7 @@ class RunResult:
     run_seconds: float
 
 
-def _make_pass_tracker():
+def _make_pass_tracker(listener: ExecutionListener):
     """A PassInstrument that knows which pass is running, so a failure inside the passes names its pass."""
     import tvm
 
@@ -45,9 +64,13 @@ def _make_pass_tracker():
 
         def run_before_pass(self, mod, info):
             self.running.append(info.name)
+            listener.pass_started(info.name)
 
         def run_after_pass(self, mod, info):
-            self.running.pop()
+            # Never raise in here: an exception inside an instrument callback can take the process down.
+            if self.running:
+                self.running.pop()
+            listener.pass_finished(info.name)
 
     return PassTracker()
 
@@ -56,7 +79,7 @@ def _failure(stage: Stage, exc: BaseException, guilty_pass: str = "") -> Failure
     import tvm
 
     internal = isinstance(exc, tvm.error.InternalError)
-    return Failure(stage, type(exc).__name__, str(exc), internal, guilty_pass)
+    return Failure(stage, type(exc).__name__, str(exc), internal, guilty_pass, isinstance(exc, MemoryError))
 
 
 class Executor:
@@ -67,10 +90,10 @@ class Executor:
         self._tvm_target = self.target.tvm_target()
         self._device = self.target.device()
 
-    def compile(self, mod: Any, passes: PassConfig) -> tuple[Any, Failure | None]:
+    def compile(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET) -> tuple[Any, Failure | None]:
         import tvm
 
-        tracker = _make_pass_tracker()
+        tracker = _make_pass_tracker(listener)
         context = tvm.transform.PassContext(
             opt_level=passes.opt_level,
             disabled_pass=list(passes.disabled_passes),
@@ -79,25 +102,31 @@ class Executor:
         )
         try:
             with context:
+                for name in passes.extra_passes:
+                    mod = EXTRA_PASSES.get(name)()(mod)
                 return tvm.compile(mod, target=self._tvm_target), None
         except Exception as exc:  # TVM raises many types; every one is classified, none is swallowed
             if tracker.running:
                 return None, _failure(Stage.LOWER, exc, tracker.running[-1])
             return None, _failure(Stage.CODEGEN, exc)
 
-    def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype) -> RunResult:
+    def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype,
+            listener: ExecutionListener = QUIET) -> RunResult:
         import tvm
 
         start = time.perf_counter()
-        executable, failure = self.compile(mod, passes)
+        listener.stage(Stage.LOWER)
+        executable, failure = self.compile(mod, passes, listener)
         compiled = time.perf_counter()
         if failure is not None:
             return RunResult(None, failure, compiled - start, 0.0)
+        listener.stage(Stage.LOAD)
         try:
             entry = executable["main"]  # the first lookup JIT-compiles the LLVM module
         except Exception as exc:
             return RunResult(None, _failure(Stage.LOAD, exc), compiled - start, 0.0)
         loaded = time.perf_counter()
+        listener.stage(Stage.RUN)
         try:
             args = [tvm.runtime.tensor(x, self._device) for x in inputs]
             out = tvm.runtime.empty(out_shape, out_dtype, self._device)

@@ -34,8 +34,19 @@ def key_line(message: str) -> str:
     return lines[index]
 
 
-def normalize_message(message: str) -> str:
+_SCRIPT_NAMES = re.compile(r'(\w+) = T\.sblock_alloc_buffer|(\w+): T\.Buffer|T\.sblock\("(\w+)"\)')
+
+
+def names_in_script(script: str) -> frozenset[str]:
+    """The program's own names (buffers, parameters, blocks) in its TVMScript: they vary from program to program, so
+    a message that mentions them unquoted ("Buffer pool_max is used ...") must not split one bug's signature."""
+    return frozenset(name for match in _SCRIPT_NAMES.findall(script) for name in match if name)
+
+
+def normalize_message(message: str, names: frozenset[str] = frozenset()) -> str:
     line = key_line(message)
+    if names:
+        line = re.sub(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b", "_", line)
     line = _HEX.sub("ADDR", line)
     line = _QUOTED.sub(r"\1_\1", line)
     line = _NAME_SUFFIX.sub("_N", line)
@@ -43,8 +54,9 @@ def normalize_message(message: str) -> str:
     return _SPACE.sub(" ", line).strip()[:_MAX_DETAIL]
 
 
-def error_signature(symptom: Symptom, stage: Stage, error_type: str, message: str, guilty_pass: str) -> Signature:
-    return Signature(symptom, stage, guilty_pass, f"{error_type}: {normalize_message(message)}")
+def error_signature(symptom: Symptom, stage: Stage, error_type: str, message: str, guilty_pass: str,
+                    names: frozenset[str] = frozenset()) -> Signature:
+    return Signature(symptom, stage, guilty_pass, f"{error_type}: {normalize_message(message, names)}")
 
 
 def mismatch_signature(family: str, dtype: str, guilty_pass: str = "") -> Signature:

@@ -77,6 +77,8 @@ class CampaignRecord:
     tvm_version: str
     stop_reason: str | None
     stats: CampaignStats
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    rng_state: list | None = None  # the engine's random.Random state at the last checkpoint (JSON)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +93,17 @@ class Store:
     def begin_campaign(self, seed: int, target: str, mode: str, tvm_version: str, config: dict[str, Any]) -> int:
         raise NotImplementedError
 
-    def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase]) -> None:
-        """Store the campaign's totals, one timeline point, and the test cases executed since the last call."""
+    def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase],
+                   rng_state: list | None = None) -> None:
+        """Store, in one transaction, the campaign's totals, one timeline point, the test cases executed since the
+        last call and the engine's rng state: a resumed campaign continues from exactly this point."""
+        raise NotImplementedError
+
+    def last_campaign(self) -> CampaignRecord | None:
+        raise NotImplementedError
+
+    def reopen_campaign(self, campaign_id: int) -> None:
+        """Mark a stopped (or killed) campaign as running again, for --resume."""
         raise NotImplementedError
 
     def end_campaign(self, campaign_id: int, stats: CampaignStats, stop_reason: str) -> None:

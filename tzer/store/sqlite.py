@@ -18,14 +18,15 @@ from tzer.errors import StoreError
 from tzer.records import CampaignStats, Finding, Signature, TestCase, canonical_json
 from tzer.store.base import CampaignRecord, Occurrence, Store, StoredFinding, TimelinePoint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE campaigns (
     id INTEGER PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL, seed INTEGER NOT NULL, target TEXT NOT NULL,
-    mode TEXT NOT NULL, tvm_version TEXT NOT NULL, config TEXT NOT NULL, stop_reason TEXT, stats TEXT NOT NULL
+    mode TEXT NOT NULL, tvm_version TEXT NOT NULL, config TEXT NOT NULL, stop_reason TEXT, stats TEXT NOT NULL,
+    rng_state TEXT
 );
 CREATE TABLE test_cases (
     key TEXT PRIMARY KEY, generator TEXT NOT NULL, record TEXT NOT NULL, campaign_id INTEGER, added_at REAL NOT NULL
@@ -48,6 +49,12 @@ CREATE TABLE timeline (
     PRIMARY KEY (campaign_id, elapsed)
 );
 """
+
+
+# Upgrades of older stores, each from version N to N+1, in one transaction: nothing stored is lost.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE campaigns ADD COLUMN rng_state TEXT",),
+}
 
 
 def _stats_from_json(text: str) -> CampaignStats:
@@ -97,11 +104,22 @@ class SQLiteStore(Store):
         elif "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite database but not a tzer store")
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is not None and int(row[0]) in MIGRATIONS:
+            self._migrate(int(row[0]))
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has store schema {row and row[0]}; this tzer reads {SCHEMA_VERSION}")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+
+    def _migrate(self, version: int) -> None:
+        while version in MIGRATIONS:
+            with self._transaction() as db:
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                version += 1
+                db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -134,7 +152,8 @@ class SQLiteStore(Store):
             )
             return int(cursor.lastrowid)
 
-    def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase]) -> None:
+    def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase],
+                   rng_state: list | None = None) -> None:
         now = time.time()
         with self._transaction() as db:
             db.executemany(
@@ -142,7 +161,8 @@ class SQLiteStore(Store):
                 [(tc.key, tc.generator, canonical_json(tc.to_json()), campaign_id, now) for tc in test_cases],
             )
             text = canonical_json(stats.to_json())
-            db.execute("UPDATE campaigns SET stats=? WHERE id=?", (text, campaign_id))
+            db.execute("UPDATE campaigns SET stats=?, rng_state=coalesce(?, rng_state) WHERE id=?",
+                       (text, canonical_json(rng_state) if rng_state is not None else None, campaign_id))
             db.execute("INSERT OR REPLACE INTO timeline VALUES (?, ?, ?)", (campaign_id, stats.elapsed, text))
 
     def end_campaign(self, campaign_id: int, stats: CampaignStats, stop_reason: str) -> None:
@@ -151,10 +171,24 @@ class SQLiteStore(Store):
             db.execute("UPDATE campaigns SET ended_at=?, stop_reason=? WHERE id=?",
                        (time.time(), stop_reason, campaign_id))
 
+    def reopen_campaign(self, campaign_id: int) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE campaigns SET ended_at=NULL, stop_reason=NULL WHERE id=?", (campaign_id,))
+
+    _CAMPAIGN_COLUMNS = "id, started_at, ended_at, seed, target, mode, tvm_version, stop_reason, stats, config, rng_state"
+
+    @staticmethod
+    def _campaign(row: tuple) -> CampaignRecord:
+        return CampaignRecord(*row[:8], _stats_from_json(row[8]), json.loads(row[9]),
+                              json.loads(row[10]) if row[10] else None)
+
     def campaigns(self) -> list[CampaignRecord]:
-        rows = self._query("SELECT id, started_at, ended_at, seed, target, mode, tvm_version, stop_reason, stats"
-                           " FROM campaigns ORDER BY id")
-        return [CampaignRecord(*row[:8], _stats_from_json(row[8])) for row in rows]
+        rows = self._query(f"SELECT {self._CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id")
+        return [self._campaign(row) for row in rows]
+
+    def last_campaign(self) -> CampaignRecord | None:
+        rows = self._query(f"SELECT {self._CAMPAIGN_COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1")
+        return self._campaign(rows[0]) if rows else None
 
     def timeline(self, campaign_id: int | None = None) -> list[TimelinePoint]:
         where, args = ("WHERE campaign_id=?", (campaign_id,)) if campaign_id is not None else ("", ())

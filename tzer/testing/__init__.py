@@ -1,0 +1,1 @@
+"""Test support shipped with tzer: planted faults that tzer's own tests point campaigns at."""
