@@ -85,6 +85,7 @@ class Engine:
         self._stats = CampaignStats()
         self._started = 0.0
         self._elapsed_before = 0.0  # a resumed campaign's time so far
+        self._executions_before = 0  # and its executions: budgets count this invocation's work
         self._last_checkpoint = 0.0
         self.campaign_id = -1
 
@@ -127,6 +128,7 @@ class Engine:
             self.campaign_id = campaign.id
             self._stats = campaign.stats
             self._elapsed_before = campaign.stats.elapsed
+            self._executions_before = campaign.stats.executions
             if campaign.rng_state is not None:
                 self.rng.setstate(_rng_state_from_json(campaign.rng_state))
             self.store.reopen_campaign(campaign.id)
@@ -186,11 +188,13 @@ class Engine:
     # The one budget check
 
     def _should_stop(self) -> StopReason | None:
-        """Whether to submit no more test cases. Those in flight count against the iteration budget."""
+        """Whether to submit no more test cases. Budgets count this invocation's work (a resumed campaign's earlier
+        work does not use them up); test cases in flight count against the iteration budget."""
         if self._stop_requested:
             return StopReason.INTERRUPTED
         iterations = self.config.iterations
-        if iterations is not None and self._stats.executions + self.backend.in_flight() >= iterations:
+        executed = self._stats.executions - self._executions_before + self.backend.in_flight()
+        if iterations is not None and executed >= iterations:
             return StopReason.ITERATION_BUDGET
         if self.config.time_budget is not None and self._elapsed() - self._elapsed_before >= self.config.time_budget:
             return StopReason.TIME_BUDGET

@@ -92,16 +92,19 @@ class SQLiteStore(Store):
             raise
         return store
 
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
     def _prepare(self, create: bool) -> None:
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables and create:
+        if not self._tables() and create:
             self._db.execute("PRAGMA journal_mode=WAL")
             with self._transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif "meta" not in tables:
+                if not self._tables():  # checked again under the write lock: another campaign may have won
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if "meta" not in self._tables():
             raise StoreError(f"{self.path} is an SQLite database but not a tzer store")
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is not None and int(row[0]) in MIGRATIONS:
