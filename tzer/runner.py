@@ -18,13 +18,20 @@ from tzer.records import Execution, Stage, Symptom, TestCase, Verdict
 
 
 def build(test_case: TestCase) -> Program:
-    """Rebuild the program of a test case. A failure here is tzer's: generators only draw valid programs."""
+    """Rebuild the program of a test case. A failure here is tzer's: generators only draw valid programs, and a
+    program that is not well-formed (TVM's own verifier) is not valid."""
+    import tvm
+
     try:
-        return build_program(GraphSpec.from_json(test_case.params))
+        program = build_program(GraphSpec.from_json(test_case.params))
+        well_formed = tvm.s_tir.analysis.verify_well_formed(program.mod)
     except TzerBug:
         raise
     except Exception as exc:
         raise TzerBug(f"cannot build {test_case.generator} program {test_case.params}: {exc!r}") from exc
+    if not well_formed:
+        raise TzerBug(f"{test_case.generator} drew an ill-formed program: {test_case.params}")
+    return program
 
 
 def program_texts(mod: Any) -> tuple[str, str]:
