@@ -38,22 +38,16 @@ with the fork server the child's work, where nearly all of it happens, is counte
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 
-import numpy as np
+_BENCH = os.path.dirname(os.path.abspath(__file__))
+if _BENCH not in sys.path:  # for `from common import ...` from any cwd, even under python -P or -I
+    sys.path.insert(0, _BENCH)
 
-
-def cpu_seconds() -> float:
-    """User + system CPU seconds of this process and of its children reaped so far (a fork-server child counts once
-    the backend's close() has reaped it)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+from common import alternate, campaign, cpu_seconds, make_parser, parse_args, print_header, print_summary, print_table
 
 
 def _draw_test_cases(seed: int, iterations: int, generator_names, target: str):
@@ -101,54 +95,15 @@ def raw_loop(seed: int, iterations: int, generator_names, target: str = "llvm") 
     return time.perf_counter() - start, cpu_seconds() - cpu_start, counts
 
 
-def tzer_campaign(seed: int, iterations: int, runner, isolation: str = "fork") -> tuple[float, float, dict[str, int],
-                                                                                      float]:
-    """One campaign on a fresh temporary store, its test cases run by the `isolation` backend around `runner`.
-
-    Returns (wall seconds, CPU seconds of this process and its children, verdict counts,
-    stats.executions / stats.elapsed).
-    """
-    from tzer.config import FuzzConfig
-    from tzer.engine import Engine, StopReason
-    from tzer.execute.backends import make_backend
-    from tzer.store.base import open_store
-
-    with tempfile.TemporaryDirectory(prefix="tzer-bench-") as tmp:
-        path = os.path.join(tmp, "bench.db")
-        config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation=isolation)
-        store = open_store(path, create=True)
-        try:
-            backend = make_backend(config, runner)  # before the timer: ForkServer warms the runner up here
-            engine = Engine(config, store, backend)
-            start, cpu_start = time.perf_counter(), cpu_seconds()
-            result = engine.run()  # closes the backend: the fork-server child is reaped before run() returns
-            seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
-        finally:
-            store.close()
-    if result.stop_reason is not StopReason.ITERATION_BUDGET:
-        raise RuntimeError(f"tzer campaign stopped early: {result.stop_reason.value}")
-    stats = result.stats
-    counts = {"pass": stats.executions - stats.findings, "findings": stats.findings}
-    return seconds, cpu, counts, stats.executions / stats.elapsed if stats.elapsed > 0 else float("nan")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=40, help="programs per run (default 40)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per side, alternating (default 3)")
-    parser.add_argument("--seed", type=int, default=0, help="campaign seed; both sides draw from it (default 0)")
-    parser.add_argument("--warmup", type=int, default=3, help="programs executed untimed on each side first")
+    parser = make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--isolation", choices=("fork", "none"), default="fork",
                         help="the tzer side's execution backend: fork-server children (default, as tzer fuzz) or "
                              "this process")
-    args = parser.parse_args(argv)
-    if args.iterations <= 0 or args.runs <= 0 or args.warmup < 0:
-        parser.error("--iterations and --runs must be positive, --warmup non-negative")
-    if not 0 <= args.seed < 2**63:
-        parser.error("--seed must be in [0, 2^63)")
+    args = parse_args(parser, argv)
 
     import torch
-    import tvm
+    import tvm  # noqa: F401  (imported here, after torch, as before; print_header reads its version)
 
     from tzer.config import FuzzConfig
     from tzer.runner import Runner
@@ -157,49 +112,25 @@ def main(argv: list[str] | None = None) -> int:
     runner = Runner("llvm")  # one per process, reused across campaigns, as a worker would
     generator_names = FuzzConfig(seed=args.seed).generator_names
 
-    print(f"tvm {tvm.__version__}, torch {torch.__version__}, numpy {np.__version__}, python "
-          f"{sys.version.split()[0]}, {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
-          + (f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""))
-    print(f"seed {args.seed}, {args.iterations} programs per run, {args.runs} runs per side, "
-          f"{args.warmup} warm-up programs per side, tzer isolation {args.isolation}", flush=True)
+    print_header(args, f", tzer isolation {args.isolation}")
 
-    if args.warmup:
-        raw_loop(args.seed, args.warmup, generator_names)
-        tzer_campaign(args.seed, args.warmup, runner, args.isolation)
+    def measure(side: str, iterations: int):
+        """(wall seconds, CPU seconds, (verdict counts, the stats column)) of one run of `side`."""
+        if side == "raw":
+            seconds, cpu, counts = raw_loop(args.seed, iterations, generator_names)
+            return seconds, cpu, (counts, "")
+        outcome = campaign(args.seed, iterations, runner, args.isolation, label="tzer")
+        stats = outcome.stats
+        counts = {"pass": stats.executions - stats.findings, "findings": stats.findings}
+        return outcome.seconds, outcome.cpu, (counts, f"{outcome.stats_rate:.2f}")
 
-    rows = []
-    rates: dict[str, list[float]] = {"raw": [], "tzer": []}
-    cpu_rates: dict[str, list[float]] = {"raw": [], "tzer": []}
-    for run in range(1, args.runs + 1):
-        for side in ("raw", "tzer"):
-            if side == "raw":
-                seconds, cpu, counts = raw_loop(args.seed, args.iterations, generator_names)
-                stats_rate = ""
-            else:
-                seconds, cpu, counts, rate = tzer_campaign(args.seed, args.iterations, runner, args.isolation)
-                stats_rate = f"{rate:.2f}"
-            rates[side].append(args.iterations / seconds)
-            cpu_rates[side].append(args.iterations / cpu)
-            rows.append((side, run, seconds, cpu, rates[side][-1], cpu_rates[side][-1], stats_rate, counts))
-            print(f"  {side:<4} run {run}: {seconds:6.2f} s, {rates[side][-1]:5.2f} execs/s", flush=True)
+    def describe(run):
+        counts, stats_rate = run.outcome
+        return stats_rate, ", ".join(f"{k} {v}" for k, v in counts.items())
 
-    print()
-    print(f"{'side':<5} {'run':>3} {'wall s':>7} {'cpu s':>7} {'execs/s':>8} {'per cpu-s':>9} {'stats':>6}  verdicts")
-    for side, run, seconds, cpu, rate, cpu_rate, stats_rate, counts in rows:
-        verdicts = ", ".join(f"{k} {v}" for k, v in counts.items())
-        print(f"{side:<5} {run:>3} {seconds:>7.2f} {cpu:>7.2f} {rate:>8.2f} {cpu_rate:>9.2f} {stats_rate:>6}  "
-              f"{verdicts}")
-    print("execs/s: programs / perf_counter seconds around the whole loop (the headline number);")
-    print("per cpu-s: programs / CPU seconds of this process and its reaped children (less sensitive to other load);")
-    print("stats: tzer's own executions / elapsed, for reference.")
-    if hasattr(os, "getloadavg"):
-        print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    raw_median, tzer_median = statistics.median(rates["raw"]), statistics.median(rates["tzer"])
-    raw_cpu, tzer_cpu = statistics.median(cpu_rates["raw"]), statistics.median(cpu_rates["tzer"])
-    print()
-    print(f"median execs/s:       raw {raw_median:6.2f}   tzer {tzer_median:6.2f}")
-    print(f"median execs/cpu-s:   raw {raw_cpu:6.2f}   tzer {tzer_cpu:6.2f}   cpu ratio {tzer_cpu / raw_cpu:.3f}")
-    print(f"ratio={tzer_median / raw_median:.3f}")
+    runs = alternate(("raw", "tzer"), args, measure)
+    print_table(runs, describe, timed="the whole loop", own="tzer's own")
+    print_summary(runs, "raw", "tzer")
     return 0
 
 

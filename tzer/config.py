@@ -30,16 +30,17 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])i?b?|b)?\s*$", re.IGNORECASE)
 _UNIT_BYTES = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def parse_size(text: str) -> int:
     """'4G', '512M', '1073741824' -> bytes."""
     match = _SIZE.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise ConfigError(f"bad size {text!r}: use bytes or a unit (512M, 4G)")
-    return int(float(match.group(1)) * _UNIT_BYTES[match.group(2).lower()])
+    size = int(float(match.group(1)) * _UNIT_BYTES[(match.group(2) or "").lower()]) if match else 0
+    if size <= 0:
+        raise ConfigError(f"bad size {text!r}: use a whole number of bytes or a unit (512M, 4G)")
+    return size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,5 +119,7 @@ class FuzzConfig:
         """This config continuing a stored campaign: what the campaign draws (seed, target, mode, generators,
         extra passes) comes from the store; budgets, jobs and limits from this invocation."""
         kept = ("seed", "target", "mode", "generators", "extra_passes")
-        return dataclasses.replace(self, **{k: tuple(stored[k]) if isinstance(stored[k], list) else stored[k]
-                                            for k in kept}, resume=True)
+        defaults = {field.name: field.default for field in dataclasses.fields(FuzzConfig)}
+        values = {k: stored.get(k, defaults[k]) for k in kept}  # older stores lack newer fields
+        return dataclasses.replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()},
+                                   resume=True)

@@ -143,3 +143,56 @@ def test_campaign_stats_valid_and_json():
 def test_records_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         make_test_case().program_seed = 1  # type: ignore[misc]
+
+
+# Executions cross the fork server's pipe as JSON: every verdict, with and without a signature, must survive it.
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+@pytest.mark.parametrize("with_signature", [True, False], ids=["signature", "no-signature"])
+def test_execution_round_trip_through_json_text(verdict, with_signature):
+    execution = Execution(
+        verdict,
+        Signature(Symptom.INTERNAL_ERROR, Stage.LOWER, "tir.Simplify", "InternalError: Check failed: N == N")
+        if with_signature else None,
+        error="InternalError: Check failed: 3 == 4\n  at line 2",
+        max_abs_error=0.125, max_rel_error=1e-07,
+        program_script="# from tvm.script import tir as T\n", program_json='{"root": 1}', tvm_version="0.27.0.post1",
+        compile_seconds=1.5, run_seconds=0.25,
+    )
+    data = through_json_text(execution.to_json())
+    assert data["verdict"] == verdict.name.lower()
+    assert (data["signature"] is None) is not with_signature
+    assert Execution.from_json(data) == execution
+
+
+def test_default_execution_round_trip():
+    execution = Execution(Verdict.PASS)
+    assert execution.to_json()["signature"] is None
+    assert Execution.from_json(through_json_text(execution.to_json())) == execution
+
+
+def test_empty_extra_passes_are_left_out_of_the_json():
+    # Left out, not written as []: test cases stored before extra passes existed keep their keys (the pinned key
+    # above stays the same).
+    assert "extra_passes" not in PassConfig().to_json()
+    assert "extra_passes" not in make_test_case().to_json()["passes"]
+    assert PassConfig.from_json({"opt_level": 3, "disabled_passes": [], "config": {}}).extra_passes == ()
+
+
+def test_extra_passes_are_written_and_round_trip():
+    passes = PassConfig(2, ("tir.Simplify",), (("tir.noalias", True),), ("fault.segfault", "fault.abort"))
+    assert passes.to_json()["extra_passes"] == ["fault.segfault", "fault.abort"]
+    assert PassConfig.from_json(through_json_text(passes.to_json())) == passes
+    test_case = make_test_case(passes=passes)
+    restored = TestCase.from_json(through_json_text(test_case.to_json()))
+    assert restored == test_case and restored.key == test_case.key
+
+
+def test_extra_passes_change_the_key_and_their_order_matters():
+    base = make_test_case()
+    one = make_test_case(passes=dataclasses.replace(base.passes, extra_passes=("fault.segfault",)))
+    two = make_test_case(passes=dataclasses.replace(base.passes, extra_passes=("fault.segfault", "fault.abort")))
+    swapped = make_test_case(passes=dataclasses.replace(base.passes, extra_passes=("fault.abort", "fault.segfault")))
+    assert len({base.key, one.key, two.key, swapped.key}) == 4
+    assert make_test_case(passes=dataclasses.replace(base.passes, extra_passes=())).key == base.key

@@ -2,7 +2,9 @@
 
 import pytest
 
-from tzer.judge.signature import error_signature, key_line, mismatch_signature, normalize_message
+from tzer.judge.signature import (
+    error_signature, key_line, mismatch_signature, names_in_script, normalize_message,
+)
 from tzer.records import Stage, Symptom
 
 TRACEBACK = """Traceback (most recent call last):
@@ -131,3 +133,99 @@ def test_llvm_value_numbers_do_not_split_the_signature():
 def test_check_failed_line_is_not_joined_with_the_pass_trailer():
     message = "Check failed: (!op->init.has_value()) is false: \n\nError in pass: _pipeline\n"
     assert normalize_message(message) == "Check failed: (!op->init.has_value()) is false:"
+
+
+# A program's own names (buffers, parameters, blocks) as TVM prints them, unquoted, in its messages.
+
+MAX_POOL_SCRIPT = '''# from tvm.script import ir as I
+# from tvm.script import tirx as T
+
+@I.ir_module
+class Module:
+    @T.prim_func(s_tir=True)
+    def main(x: T.Buffer((1, 4, 10), "float32"), T_add: T.Buffer((1, 4, 10), "float32")):
+        T.func_attr({"tirx.noalias": True})
+        pad_temp = T.sblock_alloc_buffer((1, 4, 12))
+        pool_max = T.sblock_alloc_buffer((1, 4, 10))
+        for ax0, ax1, ax2 in T.grid(1, 4, 12):
+            with T.sblock("pad_temp"):
+                v_ax0, v_ax1, v_ax2 = T.axis.remap("SSS", [ax0, ax1, ax2])
+                T.reads(x[v_ax0, v_ax1, v_ax2 - 1])
+                T.writes(pad_temp[v_ax0, v_ax1, v_ax2])
+                pad_temp[v_ax0, v_ax1, v_ax2] = T.if_then_else(
+                    1 <= v_ax2 and v_ax2 < 11, x[v_ax0, v_ax1, v_ax2 - 1], T.float32(-3.4028234663852886e+38))
+        for ax0, ax1, ax2, rv0 in T.grid(1, 4, 10, 3):
+            with T.sblock("pool_max"):
+                v_ax0, v_ax1, v_ax2, v_rv0 = T.axis.remap("SSSR", [ax0, ax1, ax2, rv0])
+                with T.init():
+                    pool_max[v_ax0, v_ax1, v_ax2] = T.float32(-3.4028234663852886e+38)
+                pool_max[v_ax0, v_ax1, v_ax2] = T.max(pool_max[v_ax0, v_ax1, v_ax2],
+                                                      pad_temp[v_ax0, v_ax1, v_ax2 + v_rv0])
+        for ax0, ax1, ax2 in T.grid(1, 4, 10):
+            with T.sblock("T_add"):
+                v_ax0, v_ax1, v_ax2 = T.axis.remap("SSS", [ax0, ax1, ax2])
+                T_add[v_ax0, v_ax1, v_ax2] = pool_max[v_ax0, v_ax1, v_ax2] + T.float32(1.0)
+'''
+
+GELU_SCRIPT = '''# from tvm.script import tirx as T
+
+@T.prim_func(s_tir=True)
+def main(inp: T.Buffer((2, 8), "float16"), gelu_out: T.Buffer((2, 8), "float16")):
+    gelu = T.sblock_alloc_buffer((2, 8), "float16")
+    for i0, i1 in T.grid(2, 8):
+        with T.sblock("gelu"):
+            v_i0, v_i1 = T.axis.remap("SS", [i0, i1])
+            gelu[v_i0, v_i1] = inp[v_i0, v_i1] * T.float16(0.5)
+    for i0, i1 in T.grid(2, 8):
+        with T.sblock("gelu_out"):
+            v_i0, v_i1 = T.axis.remap("SS", [i0, i1])
+            gelu_out[v_i0, v_i1] = gelu[v_i0, v_i1]
+'''
+
+
+def test_names_in_script_finds_parameters_allocated_buffers_and_blocks():
+    assert names_in_script(MAX_POOL_SCRIPT) == {"x", "T_add", "pad_temp", "pool_max"}
+    assert names_in_script(GELU_SCRIPT) == {"inp", "gelu_out", "gelu"}
+    assert names_in_script("") == frozenset()
+
+
+def test_names_in_script_ignores_loop_and_block_variables():
+    names = names_in_script(MAX_POOL_SCRIPT)
+    assert not names & {"ax0", "v_ax0", "rv0", "v_rv0", "main", "Module", "T", "float32"}
+
+
+def test_messages_naming_each_programs_own_buffer_normalize_equally():
+    one = normalize_message("Buffer pool_max is used before its definition", names_in_script(MAX_POOL_SCRIPT))
+    two = normalize_message("Buffer gelu is used before its definition", names_in_script(GELU_SCRIPT))
+    assert one == two == "Buffer _ is used before its definition"
+    # Without the program's names they stay apart: the names are what joins them.
+    assert normalize_message("Buffer pool_max is used before its definition") != normalize_message(
+        "Buffer gelu is used before its definition")
+
+
+def test_program_names_are_replaced_as_whole_words_only():
+    names = names_in_script(MAX_POOL_SCRIPT)
+    assert normalize_message("Buffer pool_max_extra is used before its definition", names) == (
+        "Buffer pool_max_extra is used before its definition")
+    assert normalize_message("Buffer my_pool_max is undefined", names) == "Buffer my_pool_max is undefined"
+    assert normalize_message("Buffer xs is undefined", names) == "Buffer xs is undefined"
+    # A name next to punctuation is still a whole word.
+    assert normalize_message("Check failed: pool_max.shape[2] == x.shape[2]", names) == (
+        "Check failed: _.shape[N] == _.shape[N]")
+
+
+def test_a_longer_name_wins_over_its_prefix():
+    # gelu and gelu_out are both names here: gelu_out must become one '_', not '__out'.
+    names = names_in_script(GELU_SCRIPT)
+    assert normalize_message("Buffer gelu_out is read before gelu is written", names) == (
+        "Buffer _ is read before _ is written")
+
+
+def test_error_signature_uses_the_programs_names():
+    one = error_signature(Symptom.INTERNAL_ERROR, Stage.LOWER, "InternalError",
+                          "Check failed: Buffer pool_max is used before its definition", "tir.Simplify",
+                          names_in_script(MAX_POOL_SCRIPT))
+    two = error_signature(Symptom.INTERNAL_ERROR, Stage.LOWER, "InternalError",
+                          "Check failed: Buffer gelu is used before its definition", "tir.Simplify",
+                          names_in_script(GELU_SCRIPT))
+    assert one.key == two.key

@@ -14,7 +14,7 @@ from tzer.records import (
     CampaignStats, Execution, Finding, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
 )
 from tzer.store.base import open_store
-from tzer.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from tzer.store.sqlite import SCHEMA, SCHEMA_VERSION, SQLiteStore
 
 CHECK = Signature(Symptom.INTERNAL_ERROR, Stage.LOWER, "tir.Simplify", "InternalError: Check failed: N == N")
 MISMATCH = Signature(Symptom.MISMATCH, Stage.COMPARE, "", "pooling:float16")
@@ -256,3 +256,149 @@ def test_other_schema_version_raises_and_stays_unchanged(tmp_path):
 def test_a_directory_is_not_a_store(tmp_path):
     with pytest.raises(StoreError):
         SQLiteStore.open(str(tmp_path), create=True)
+
+
+# Schema 2: the engine's rng state, and continuing the last campaign (--resume).
+
+RNG_STATE = [3, list(range(624)) + [624], None]  # the shape of random.Random.getstate() as the engine stores it
+
+
+def test_checkpoint_stores_the_rng_state_and_a_checkpoint_without_one_keeps_it(store):
+    campaign = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1})
+    assert store.last_campaign().rng_state is None
+    store.checkpoint(campaign, CampaignStats(1.0, 1), (), RNG_STATE)
+    assert store.last_campaign().rng_state == RNG_STATE
+    store.checkpoint(campaign, CampaignStats(2.0, 2), ())
+    store.end_campaign(campaign, CampaignStats(3.0, 3), "iteration_budget")  # checkpoints without a state too
+    assert store.last_campaign().rng_state == RNG_STATE
+    later = [3, list(range(1, 625)) + [7], 0.5]
+    store.checkpoint(campaign, CampaignStats(4.0, 4), (), later)
+    assert store.last_campaign().rng_state == later
+
+
+def test_last_campaign_is_none_on_an_empty_store_and_else_the_newest(store):
+    assert store.last_campaign() is None
+    first = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1, "generators": ["conv"]})
+    store.checkpoint(first, CampaignStats(1.0, 1), (), RNG_STATE)
+    store.end_campaign(first, CampaignStats(1.0, 1), "time_budget")
+    assert store.last_campaign().id == first
+    second = store.begin_campaign(2, "llvm", "generate", "v", {"seed": 2, "generators": []})
+    last = store.last_campaign()
+    assert (last.id, last.seed, last.config, last.rng_state) == (second, 2, {"seed": 2, "generators": []}, None)
+    assert last.ended_at is None and last.stop_reason is None
+    assert last == store.campaigns()[-1]
+
+
+def test_campaigns_return_their_config_and_rng_state(store):
+    first = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1, "extra_passes": ["fault.segfault"]})
+    second = store.begin_campaign(2, "llvm", "generate", "v", {"seed": 2})
+    store.checkpoint(first, CampaignStats(1.0, 1), (), RNG_STATE)
+    assert [(c.id, c.config, c.rng_state) for c in store.campaigns()] == [
+        (first, {"seed": 1, "extra_passes": ["fault.segfault"]}, RNG_STATE), (second, {"seed": 2}, None)]
+
+
+def test_reopen_campaign_clears_the_end_and_keeps_the_rest(store):
+    campaign = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1})
+    store.checkpoint(campaign, CampaignStats(1.0, 5), [make_test_case(1)], RNG_STATE)
+    store.end_campaign(campaign, CampaignStats(2.0, 6), "interrupted")
+    ended = store.last_campaign()
+    assert ended.ended_at is not None and ended.stop_reason == "interrupted"
+    store.reopen_campaign(campaign)
+    reopened = store.last_campaign()
+    assert reopened.ended_at is None and reopened.stop_reason is None
+    assert reopened == dataclasses.replace(ended, ended_at=None, stop_reason=None)
+    store.end_campaign(campaign, CampaignStats(3.0, 9), "iteration_budget")
+    assert store.last_campaign().stop_reason == "iteration_budget"
+    assert [p.stats.executions for p in store.timeline(campaign)] == [5, 6, 9]
+
+
+def test_a_second_create_on_the_same_path_sees_the_schema(store_path):
+    with SQLiteStore.open(str(store_path), create=True) as first:
+        campaign = first.begin_campaign(1, "llvm", "generate", "v", {})
+    with SQLiteStore.open(str(store_path), create=True) as second:
+        assert [c.id for c in second.campaigns()] == [campaign]
+    with sqlite3.connect(store_path) as raw:
+        assert raw.execute("SELECT count(*) FROM meta").fetchone()[0] == 1
+    raw.close()
+
+
+# Migration: a version-1 store (schema 2 without campaigns.rng_state) is upgraded in place when opened.
+
+V1_SCHEMA = SCHEMA.replace("stats TEXT NOT NULL,\n    rng_state TEXT\n", "stats TEXT NOT NULL\n")
+TABLES = ("meta", "campaigns", "test_cases", "findings", "occurrences", "timeline")
+
+
+def rows(path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as raw:
+        dump = {table: raw.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
+    raw.close()
+    return dump
+
+
+@pytest.fixture
+def v1_store(tmp_path):
+    """A version-1 store written by hand: one ended campaign, a corpus entry and a finding with its occurrence."""
+    assert "rng_state" not in V1_SCHEMA and V1_SCHEMA != SCHEMA
+    path = tmp_path / "old.db"
+    corpus_case, finding_case = make_test_case(1), make_test_case(2, "conv")
+    stats = json.dumps(CampaignStats(5.0, 4, 0, 1, 1).to_json())
+    config = {"seed": 3, "store": str(path), "time_budget": 5.0, "iterations": None, "target": "llvm",
+              "mode": "generate", "generators": [], "corpus": None, "checkpoint_seconds": 1.0}
+    with sqlite3.connect(path) as raw:
+        raw.executescript(V1_SCHEMA)
+        raw.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        raw.execute("INSERT INTO campaigns (id, started_at, ended_at, seed, target, mode, tvm_version, config,"
+                    " stop_reason, stats) VALUES (1, 100.0, 105.0, 3, 'llvm', 'generate', '0.27.0.post1', ?,"
+                    " 'time_budget', ?)", (json.dumps(config), stats))
+        for test_case in (corpus_case, finding_case):
+            raw.execute("INSERT INTO test_cases VALUES (?, ?, ?, 1, 101.0)",
+                        (test_case.key, test_case.generator, json.dumps(test_case.to_json())))
+        s = CHECK.to_json()
+        raw.execute(
+            "INSERT INTO findings (id, signature_key, target, symptom, stage, guilty_pass, detail, tvm_version, count,"
+            " first_seen, last_seen, test_case_key, passes, input_seed, error, max_abs_error, max_rel_error,"
+            " program_script, program_json, reproducer) VALUES (1, ?, 'llvm', ?, ?, ?, ?, '0.27.0.post1', 1, 102.0,"
+            " 102.0, ?, ?, ?, 'InternalError: boom', NULL, NULL, 'script', '{}', NULL)",
+            (CHECK.key, s["symptom"], s["stage"], s["guilty_pass"], s["detail"], finding_case.key,
+             json.dumps(finding_case.passes.to_json()), finding_case.input_seed))
+        raw.execute("INSERT INTO occurrences VALUES (1, 1, 1, ?, 102.0)", (finding_case.key,))
+        raw.execute("INSERT INTO timeline VALUES (1, 5.0, ?)", (stats,))
+    raw.close()
+    return path, config, corpus_case, finding_case
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_version_1_store_is_migrated_in_place_and_keeps_every_row(v1_store, create):
+    path, config, corpus_case, finding_case = v1_store
+    before = rows(path)
+    with SQLiteStore.open(str(path), create=create) as store:
+        [campaign] = store.campaigns()
+        assert (campaign.id, campaign.seed, campaign.stop_reason, campaign.config) == (1, 3, "time_budget", config)
+        assert campaign.rng_state is None and campaign.stats == CampaignStats(5.0, 4, 0, 1, 1)
+        [finding] = store.findings()
+        assert (finding.signature, finding.test_case, finding.error) == (CHECK, finding_case, "InternalError: boom")
+        assert [o.test_case_key for o in finding.history] == [finding_case.key]
+        assert {tc.key for tc in store.test_cases()} == {corpus_case.key, finding_case.key}
+    after = rows(path)
+    assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))] and SCHEMA_VERSION == 2
+    assert after["campaigns"] == [row + (None,) for row in before["campaigns"]]  # the new column, empty
+    assert all(after[table] == before[table] for table in TABLES if table not in ("meta", "campaigns"))
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert "rng_state" in [column[1] for column in raw.execute("PRAGMA table_info(campaigns)")]
+    raw.close()
+
+
+def test_a_migrated_store_is_usable_and_opens_again(v1_store):
+    path, _, _, finding_case = v1_store
+    with SQLiteStore.open(str(path)) as store:
+        store.reopen_campaign(1)
+        store.checkpoint(1, CampaignStats(6.0, 5, 0, 1, 1), [make_test_case(3)], RNG_STATE)
+        finding_id, new = store.record_finding(1, make_finding(make_test_case(4), CHECK))
+        assert (finding_id, new) == (1, False)
+    with SQLiteStore.open(str(path)) as store:  # already version 2: nothing left to migrate
+        last = store.last_campaign()
+        assert (last.id, last.rng_state, last.ended_at) == (1, RNG_STATE, None)
+        assert store.findings()[0].count == 2 and len(store.test_cases()) == 4
+        campaign = store.begin_campaign(8, "llvm", "generate", "v", {})
+        assert store.last_campaign().id == campaign == 2

@@ -2,9 +2,11 @@
 
 The parent imports TVM and PyTorch once and warms up; each of its `jobs` children then runs test cases in a loop
 until it crashes, hangs, exceeds its memory, or reaches its case limit, and the parent forks a fresh one from its warm
-state. A child reports over a pipe in JSON lines: the stage it enters, the pass it starts and finishes, and the
-`Execution` record at the end. So when a child dies, the parent knows the stage and the pass it died in, and the
-child's stderr (TVM's backtrace) since the case began. Nothing pickled crosses the pipe.
+state. A child reports over a pipe in JSON lines the stage it enters (the parent's time limits follow it) and the
+`Execution` record at the end; the passes it is running it keeps in a small shared-memory page, which the parent
+reads only when the child crashed or hung (a pipe message per pass would cost ~120 wake-ups per compile). So when a
+child dies, the parent knows the stage and the pass it died in, and the child's stderr (TVM's backtrace) since the
+case began. Nothing pickled crosses the pipe.
 
 Classification (a finding's symptom x stage): a signal -> crash (named); a stage past its time limit -> re-run once
 with longer limits on a fresh child, then timeout; a MemoryError, or death near the address-space limit ->
@@ -17,6 +19,7 @@ import collections
 import ctypes
 import dataclasses
 import json
+import mmap
 import os
 import resource
 import select
@@ -32,6 +35,7 @@ from tzer.records import Execution, Signature, Stage, Symptom, TestCase, Verdict
 
 PR_SET_PDEATHSIG = 1
 _STDERR_TAIL = 16_384
+_MARKER_BYTES = 4096  # the shared page: JSON {"running": [pass, ...], "seen": n}, NUL-terminated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +67,7 @@ class _Slot:
     attempt: int = 0
     stage: Stage = Stage.BUILD
     stage_started: float = 0.0
-    passes: list[str] = dataclasses.field(default_factory=list)  # the passes running now, outermost first
-    passes_seen: int = 0
+    marker: mmap.mmap | None = None  # shared with the child: the passes it is running
     stderr_offset: int = 0
 
 
@@ -115,6 +118,9 @@ class ForkServer:
     def close(self) -> None:
         for slot in self._slots:
             self._kill(slot)
+            if slot.marker is not None:
+                slot.marker.close()
+                slot.marker = None
         self._stderr_dir.cleanup()
 
     # Parent side
@@ -125,8 +131,7 @@ class ForkServer:
                 test_case, attempt = self._queue.popleft()
                 if slot.pid == 0 or slot.cases >= self.limits.cases_per_child:
                     self._respawn(slot)
-                slot.case, slot.attempt, slot.stage, slot.passes = test_case, attempt, Stage.BUILD, []
-                slot.passes_seen = 0
+                slot.case, slot.attempt, slot.stage = test_case, attempt, Stage.BUILD
                 slot.stage_started = time.monotonic()
                 slot.stderr_offset = os.path.getsize(slot.stderr_path)
                 message = json.dumps({"test_case": test_case.to_json()}).encode() + b"\n"
@@ -164,12 +169,6 @@ class ForkServer:
         kind = event["event"]
         if kind == "stage":
             slot.stage, slot.stage_started = Stage[event["stage"]], time.monotonic()
-        elif kind == "pass_started":
-            slot.passes.append(event["name"])
-            slot.passes_seen += 1
-        elif kind == "pass_finished":
-            if slot.passes:
-                slot.passes.pop()
         elif kind == "result":
             self._finish(slot, Execution.from_json(event["execution"]))
         elif kind == "out_of_memory":
@@ -190,6 +189,7 @@ class ForkServer:
         execution = self._failure(slot, Symptom.TIMEOUT, "Timeout",
                                   f"{slot.stage.name.lower()} took over {seconds:g}s")
         self._kill(slot)
+        slot.restarts += 1
         if attempt == 0:
             self._queue.appendleft((test_case, 1))  # once more, with longer limits, on a fresh child
         else:
@@ -218,11 +218,14 @@ class ForkServer:
         """A finding for the case in flight on `slot`, with the child's stderr since the case began."""
         stderr = _read_from(slot.stderr_path, slot.stderr_offset)
         detail = kind if symptom in (Symptom.CRASH, Symptom.TIMEOUT) else f"{kind}: {normalize_message(message)}"
+        running, seen = _read_marker(slot.marker)
         stage = slot.stage
-        if stage is Stage.LOWER and not slot.passes and slot.passes_seen:
+        if stage is Stage.LOWER and not running and seen:
             stage = Stage.CODEGEN  # tvm.compile is past its passes: generating code
-        signature = Signature(symptom, stage, slot.passes[-1] if slot.passes else "", detail)
-        script, as_json = self.runner.program_texts(slot.case)
+        signature = Signature(symptom, stage, running[-1] if running else "", detail)
+        # Rebuilding the program here is safe once the child got past BUILD; a program whose very construction
+        # kills a process must not be rebuilt in the campaign process.
+        script, as_json = self.runner.program_texts(slot.case) if stage is not Stage.BUILD else ("", "")
         error = f"{message}\n--- stderr of the worker ---\n{stderr}" if stderr.strip() else message
         return Execution(Verdict.FINDING, signature, error, program_script=script, program_json=as_json,
                          tvm_version=self.runner.tvm_version)
@@ -234,6 +237,9 @@ class ForkServer:
             open(slot.stderr_path, "wb").close()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        if slot.marker is not None:
+            slot.marker.close()
+        slot.marker = mmap.mmap(-1, _MARKER_BYTES)  # anonymous and shared: the child writes, the parent reads
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child never returns from here
@@ -242,7 +248,7 @@ class ForkServer:
             for other in self._slots:
                 if other is not slot:
                     self._close_fds(other)
-            _child_main(self.runner, to_child_r, from_child_w, slot.stderr_path, self.limits,
+            _child_main(self.runner, to_child_r, from_child_w, slot.marker, slot.stderr_path, self.limits,
                         self._address_space_base, parent)
         os.close(to_child_r)
         os.close(from_child_w)
@@ -256,7 +262,6 @@ class ForkServer:
             except (ProcessLookupError, ChildProcessError):
                 pass
             slot.pid = 0
-            slot.restarts += 1
         self._close_fds(slot)
         slot.case = None
 
@@ -276,6 +281,17 @@ def _address_space() -> int:
         return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _read_marker(marker: mmap.mmap | None) -> tuple[list[str], int]:
+    """The passes the child was running (outermost first) and how many it had started, for the case in flight."""
+    if marker is None:
+        return [], 0
+    raw = marker[:_MARKER_BYTES].split(b"\0", 1)[0]
+    if not raw:
+        return [], 0
+    state = json.loads(raw)
+    return state["running"], state["seen"]
+
+
 def _read_from(path: str, offset: int) -> str:
     with open(path, "rb") as handle:
         handle.seek(offset)
@@ -286,11 +302,15 @@ def _read_from(path: str, offset: int) -> str:
 # Child side
 
 
-class _PipeListener:
-    """Tells the parent, line by line, where the child is: so a crash or a hang names its stage and pass."""
+class _ChildListener:
+    """Tells the parent where the child is, so a crash or a hang names its stage and pass: stages over the pipe,
+    line by line; the running passes in the shared page."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, marker: mmap.mmap):
         self.fd = fd
+        self.marker = marker
+        self.running: list[str] = []
+        self.seen = 0
 
     def send(self, event: dict[str, Any]) -> None:
         data = json.dumps(event).encode() + b"\n"
@@ -298,17 +318,28 @@ class _PipeListener:
             data = data[os.write(self.fd, data):]
 
     def stage(self, stage: Stage) -> None:
+        if stage is Stage.BUILD:  # a new test case
+            self.running, self.seen = [], 0
+            self._mark()
         self.send({"event": "stage", "stage": stage.name})
 
     def pass_started(self, name: str) -> None:
-        self.send({"event": "pass_started", "name": name})
+        self.running.append(name)
+        self.seen += 1
+        self._mark()
 
     def pass_finished(self, name: str) -> None:
-        self.send({"event": "pass_finished", "name": name})
+        if self.running:
+            self.running.pop()
+        self._mark()
+
+    def _mark(self) -> None:
+        data = json.dumps({"running": self.running[-16:], "seen": self.seen}).encode()[:_MARKER_BYTES - 1]
+        self.marker[:len(data) + 1] = data + b"\0"
 
 
-def _child_main(runner: Any, from_parent: int, to_parent: int, stderr_path: str, limits: Limits,
-                base_address_space: int, parent: int) -> None:
+def _child_main(runner: Any, from_parent: int, to_parent: int, marker: mmap.mmap, stderr_path: str,
+                limits: Limits, base_address_space: int, parent: int) -> None:
     status = 0
     try:
         _die_with_parent(parent)
@@ -319,7 +350,7 @@ def _child_main(runner: Any, from_parent: int, to_parent: int, stderr_path: str,
         os.close(stderr)
         ceiling = base_address_space + limits.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-        listener = _PipeListener(to_parent)
+        listener = _ChildListener(to_parent, marker)
         lines = os.fdopen(from_parent, "rb")
         for _ in range(limits.cases_per_child):
             line = lines.readline()

@@ -34,7 +34,8 @@ def key_line(message: str) -> str:
     return lines[index]
 
 
-_SCRIPT_NAMES = re.compile(r'(\w+) = T\.sblock_alloc_buffer|(\w+): T\.Buffer|T\.sblock\("(\w+)"\)')
+_SCRIPT_NAMES = re.compile(r'^[^#\n]*?(?:(\w+) = T\.sblock_alloc_buffer|(\w+): T\.Buffer|T\.sblock\("(\w+)"\))',
+                           re.MULTILINE)
 
 
 def names_in_script(script: str) -> frozenset[str]:
@@ -45,8 +46,9 @@ def names_in_script(script: str) -> frozenset[str]:
 
 def normalize_message(message: str, names: frozenset[str] = frozenset()) -> str:
     line = key_line(message)
-    if names:
-        line = re.sub(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b", "_", line)
+    if names:  # also TVM's renamed copies of a name: pool_max_1
+        line = re.sub(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(_\d+)?\b", "_",
+                      line)
     line = _HEX.sub("ADDR", line)
     line = _QUOTED.sub(r"\1_\1", line)
     line = _NAME_SUFFIX.sub("_N", line)

@@ -119,6 +119,10 @@ class SQLiteStore(Store):
     def _migrate(self, version: int) -> None:
         while version in MIGRATIONS:
             with self._transaction() as db:
+                # Read again under the write lock: another process may have migrated while this one waited.
+                version = int(db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
+                if version not in MIGRATIONS:
+                    break
                 for statement in MIGRATIONS[version]:
                     db.execute(statement)
                 version += 1
