@@ -7,8 +7,8 @@ What it measures, in one process and one run: two kinds of whole tzer campaign o
   (`tzer.execute.backends.InProcess`);
 * fork: the same with `isolation="fork"` (the default of `tzer fuzz`): every test case runs in a persistent child
   forked from this warm process (`tzer.execute.sandbox.ForkServer`), which tells the parent over a pipe, in JSON
-  lines, each stage it enters and each pass it starts and finishes (about 120 lines per compile) and sends the
-  `Execution` record at the end; the parent waits on the pipe with `select` and reads the events as they come.
+  lines, each stage it enters (about 5 lines per test case; the passes it runs go to a shared page instead) and
+  sends the `Execution` record at the end; the parent waits on the pipe with `select`.
 
 Both sides share ONE `Runner("llvm")`, created once: TVM and PyTorch are imported once, the runner is warmed up
 once (untimed), and the fork server's child is forked from the very process that ran the in-process side. Each side

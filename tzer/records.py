@@ -74,6 +74,13 @@ class PassConfig:
             data["extra_passes"] = list(self.extra_passes)
         return data
 
+    @property
+    def keeps_pipeline_order(self) -> bool:
+        """Whether every pass stays where TVM's default pipeline puts it. Disabling a pass the pipeline needs is
+        misuse: TVM is expected to reject it (an exception), not to crash or hang on it. Extra passes (planted
+        faults) and config values change no order."""
+        return not self.disabled_passes
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PassConfig":
         return cls(

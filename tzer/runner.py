@@ -62,6 +62,11 @@ class Runner:
         result = self.executor.run(program.mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
                                    listener)
         timing = {"compile_seconds": result.compile_seconds, "run_seconds": result.run_seconds}
+        if result.failure is not None and not test_case.passes.keeps_pipeline_order:
+            # TVM rejecting a misordered pipeline is what it should do: counted as invalid, not a finding.
+            # (Signals and hangs under it are still findings: the fork server reports those.)
+            return Execution(Verdict.INVALID, error=f"{result.failure.error_type}: {result.failure.message}",
+                             tvm_version=self.tvm_version, **timing)
         if result.failure is not None:
             return self._failed(program, result.failure, timing)
         listener.stage(Stage.COMPARE)

@@ -1,8 +1,8 @@
 """Findings end to end on real TVM: a failure becomes a stored finding that replays, and the CLI reads it back.
 
-The failure is planted through TVM itself: a pass the default pipeline needs (s_tir.LowerInitBlock) is disabled,
-so a reduction reaches a later pass with its init block intact and TVM's check fails there. That is pass misuse,
-not a TVM bug; it stands in for one because unmutated programs find none.
+The failure is planted through TVM itself (tzer.testing.faults, `fault.check_failure`): a pass runs TVM's
+FlattenBuffer before the blocks are made opaque, and TVM's own check fails. It stands in for a TVM bug, because
+unmutated programs rarely find one. Disabling a pass the pipeline needs, by contrast, is misuse: invalid.
 """
 
 from __future__ import annotations
@@ -15,12 +15,26 @@ import pytest
 
 from tzer.generate import draw_test_case
 from tzer.records import Execution, Finding, PassConfig, Stage, Symptom, Verdict
+from tzer.runner import build
+from tzer.testing.faults import fires
 from tzer.replay import ReplayOutcome, replay
 from tzer.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
 
-PLANTED_PASSES = PassConfig(disabled_passes=("s_tir.LowerInitBlock",))
+PLANTED_PASSES = PassConfig(extra_passes=("fault.check_failure",))
+
+
+def planted_cases(count: int, generator: str = "conv", first_seed: int = 0):
+    """The first `count` test cases of `generator` whose program the planted check failure fires on."""
+    found = []
+    seed = first_seed
+    while len(found) < count:
+        test_case = dataclasses.replace(draw_test_case(random.Random(seed), generator, "llvm"), passes=PLANTED_PASSES)
+        if fires(build(test_case).mod["main"]):
+            found.append(test_case)
+        seed += 1
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +46,7 @@ def runner():
 
 @pytest.fixture(scope="module")
 def planted(runner):
-    test_case = dataclasses.replace(draw_test_case(random.Random(0), "conv", "llvm"), passes=PLANTED_PASSES)
+    [test_case] = planted_cases(1)
     return test_case, runner.execute(test_case)
 
 
@@ -61,14 +75,20 @@ def test_same_failure_from_other_programs_is_one_finding(tmp_path, runner, plant
     with SQLiteStore.open(str(tmp_path / "d.db"), create=True) as store:
         campaign = store.begin_campaign(0, "llvm", "generate", "test", {})
         ids = set()
-        for seed in range(3):
-            test_case = dataclasses.replace(draw_test_case(random.Random(100 + seed), "conv", "llvm"),
-                                            passes=PLANTED_PASSES)
+        for test_case in planted_cases(3, first_seed=100):
             execution = runner.execute(test_case)
             assert execution.signature == planted[1].signature, "normalization must merge one bug's occurrences"
             ids.add(store.record_finding(campaign, Finding(test_case, execution))[0])
         assert len(ids) == 1
         assert store.findings()[0].count == 3
+
+
+def test_disabling_a_required_pass_is_invalid_not_a_finding(runner):
+    test_case = dataclasses.replace(draw_test_case(random.Random(0), "conv", "llvm"),
+                                    passes=PassConfig(disabled_passes=("s_tir.LowerInitBlock",)))
+    execution = runner.execute(test_case)
+    assert execution.verdict is Verdict.INVALID and execution.signature is None
+    assert "Check failed" in execution.error
 
 
 def test_replay_reproduces(store_with_finding, runner):

@@ -21,6 +21,11 @@ def accumulated_reference(rng: np.random.Generator, k: int, dtype: str, positive
     return a, b, a.astype(np.float64) @ b.astype(np.float64)
 
 
+def magnitude_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """What the oracle's magnitude reference gives for these sums: the sum of the terms' magnitudes."""
+    return np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64))
+
+
 def sequential_sum(a: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
     """The sum as a naive loop in `dtype` computes it: every partial sum rounded to `dtype`."""
     products = (a * b).astype(dtype)
@@ -52,9 +57,9 @@ def test_identical_arrays_pass(dtype):
 @pytest.mark.parametrize("transcendental", [False, True])
 def test_float32_planted_relative_error_1e_3_is_flagged(k, transcendental):
     rng = np.random.default_rng(k)
-    _, _, ref = accumulated_reference(rng, k, "float32", positive=False)
+    a, b, ref = accumulated_reference(rng, k, "float32", positive=False)
     got = (ref.astype(np.float32) * np.float32(1 + 1e-3)).astype(np.float32)
-    result = compare(got, ref, "float32", tolerance_for("float32", k, transcendental))
+    result = compare(got, ref, "float32", tolerance_for("float32", k, transcendental), magnitude_of(a, b))
     assert not result.ok
     assert result.bad_elements > ref.size // 2  # not just one unlucky element: most of the output is flagged
     assert result.max_rel_error == pytest.approx(1e-3, rel=0.05)
@@ -67,7 +72,7 @@ def test_float32_real_accumulation_rounding_passes(k):
     a, b, ref = accumulated_reference(rng, k, "float32", positive=False)
     got = sequential_sum(a, b, "float32")
     assert not np.array_equal(got.astype(np.float64), ref) or k == 1  # there is rounding to forgive
-    result = compare(got, ref, "float32", tolerance_for("float32", k, False))
+    result = compare(got, ref, "float32", tolerance_for("float32", k, False), magnitude_of(a, b))
     assert result.ok, result.message
 
 
@@ -200,3 +205,19 @@ def test_shape_mismatch_fails(got_shape):
     result = compare(np.zeros(got_shape, np.float32), ref, "float32", tolerance_for("float32", 1, False))
     assert not result.ok
     assert "shape" in result.message
+
+
+def test_cancellation_is_judged_by_the_terms_magnitude():
+    # A residual chain's output can be the small difference of large terms (seen: a MetaFormer block whose output
+    # was 0.0029 with terms near 1). Its float32 rounding error is about u * |terms|, far above u * |result|.
+    rng = np.random.default_rng(3)
+    big = rng.uniform(0.5, 1.0, 64)
+    small = rng.uniform(-0.01, 0.01, 64)
+    ref = (big + small) - big  # = small, computed exactly in float64
+    got = ((big + small).astype(np.float32) - big.astype(np.float32)).astype(np.float32)
+    magnitude = 2 * big + np.abs(small)
+    tolerance = tolerance_for("float32", 2, False)
+    assert not compare(got, ref, "float32", tolerance).ok, "judged by |ref| alone, rounding looks like a bug"
+    assert compare(got, ref, "float32", tolerance, magnitude).ok
+    planted = (got.astype(np.float64) * (1 + 1e-3) + 1e-3 * np.sign(ref) * magnitude).astype(np.float32)
+    assert not compare(planted, ref, "float32", tolerance, magnitude).ok

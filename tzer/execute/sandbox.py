@@ -186,6 +186,8 @@ class ForkServer:
     def _timed_out(self, slot: _Slot) -> None:
         test_case, attempt = slot.case, slot.attempt
         seconds = self.limits.stage_seconds(slot.stage, attempt)
+        _stop(slot.pid)  # first, so the shared page and the stderr log hold still while they are read
+        slot.pid = 0
         execution = self._failure(slot, Symptom.TIMEOUT, "Timeout",
                                   f"{slot.stage.name.lower()} took over {seconds:g}s")
         self._kill(slot)
@@ -256,11 +258,7 @@ class ForkServer:
 
     def _kill(self, slot: _Slot) -> None:
         if slot.pid:
-            try:
-                os.kill(slot.pid, signal.SIGKILL)
-                os.waitpid(slot.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+            _stop(slot.pid)
             slot.pid = 0
         self._close_fds(slot)
         slot.case = None
@@ -276,6 +274,15 @@ class ForkServer:
         slot.to_child = slot.from_child = -1
 
 
+def _stop(pid: int) -> None:
+    """Kill a child and reap it; a child already gone is fine."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
 def _address_space() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
@@ -286,9 +293,10 @@ def _read_marker(marker: mmap.mmap | None) -> tuple[list[str], int]:
     if marker is None:
         return [], 0
     raw = marker[:_MARKER_BYTES].split(b"\0", 1)[0]
-    if not raw:
+    try:
+        state = json.loads(raw)
+    except ValueError:  # empty, or the child died in the middle of a write
         return [], 0
-    state = json.loads(raw)
     return state["running"], state["seen"]
 
 

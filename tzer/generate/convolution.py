@@ -81,6 +81,11 @@ class Conv(Layer):
         y = conv(x, weights[0], bias, self.stride, self.padding, self.dilation, self.groups)
         return _activation_torch(y, self.activation)
 
+    def magnitude(self, x, weights):
+        # ReLU and GELU are (about) 1-Lipschitz: an error passes through them no larger, so the bound stays that of
+        # the convolution's terms.
+        return dataclasses.replace(self, activation="none").torch(x, weights)
+
 
 @dataclasses.dataclass(frozen=True)
 class Activation(Layer):
@@ -100,6 +105,9 @@ class Activation(Layer):
 
     def torch(self, x, weights):
         return _activation_torch(x, self.name)
+
+    def magnitude(self, x, weights):
+        return x  # |relu(x)|, |gelu(x)| <= |x|, and both pass errors on about unchanged
 
 
 def draw_conv(rng: random.Random, shape: Shape, out_channels: int | None = None) -> Conv | None:

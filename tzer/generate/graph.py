@@ -78,6 +78,14 @@ class Layer:
     def torch(self, x, weights: Sequence[Any]):
         raise NotImplementedError
 
+    def magnitude(self, x, weights: Sequence[Any]):
+        """An upper bound, per output element, of the magnitudes of the terms it is computed from, given the same for
+        the input and the weights (non-negative tensors). The tolerance policy scales rounding error by it, so a
+        small result of large cancelling terms is judged by the size of its terms. The default fits ops that are
+        monotone and positively homogeneous on non-negative inputs (sums, averages, max, convolution); a layer that
+        subtracts or saturates overrides it."""
+        return self.torch(x, weights)
+
     def to_json(self) -> dict[str, Any]:
         return {"op": self.op, **_to_lists(dataclasses.asdict(self))}
 
@@ -172,6 +180,7 @@ class Program:
     inputs: tuple[TensorSpec, ...]
     output: TensorSpec
     reference: Callable[[Sequence[Any]], Any]  # float64 torch tensors in input order -> float64 torch tensor
+    magnitude: Callable[[Sequence[Any]], Any]  # |inputs| (float64) -> bound on the terms' magnitudes (Layer.magnitude)
 
     @property
     def family(self) -> str:
@@ -205,15 +214,16 @@ def build_program(spec: GraphSpec) -> Program:
     func = te.create_prim_func([*placeholders, current])
     mod = tvm.IRModule({"main": func})
 
-    def reference(tensors: Sequence[Any]) -> Any:
+    def chain(tensors: Sequence[Any], face: str) -> Any:
         value = tensors[0]
         for step, indices in zip(spec.steps, step_weights):
-            out = step.layer.torch(value, [tensors[i] for i in indices])
-            value = value + out if step.residual else out
+            out = getattr(step.layer, face)(value, [tensors[i] for i in indices])
+            value = value + out if step.residual else out  # for magnitudes too: |a + b| <= |a| + |b|
         return value
 
     output = TensorSpec("out", shapes[-1], spec.dtype, spec.domain)
-    return Program(spec, mod, tuple(inputs), output, reference)
+    return Program(spec, mod, tuple(inputs), output, lambda tensors: chain(tensors, "torch"),
+                   lambda magnitudes: chain(magnitudes, "magnitude"))
 
 
 # Helpers shared by the layer modules.

@@ -44,6 +44,9 @@ class PoolFormerMixer(Layer):
     def torch(self, x, weights):
         return self._pool().torch(x, []) - x
 
+    def magnitude(self, x, weights):
+        return self._pool().torch(x, []) + x
+
 
 @dataclasses.dataclass(frozen=True)
 class PoNetPool(Layer):

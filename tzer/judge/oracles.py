@@ -33,9 +33,10 @@ class ReferenceOracle(Oracle):
         tensors = [torch.from_numpy(x).to(torch.float64) for x in inputs]
         with torch.no_grad():
             expected = program.reference(tensors).numpy()
+            magnitude = program.magnitude([t.abs() for t in tensors]).numpy()
         spec = program.spec
         tolerance = tolerance_for(spec.dtype, spec.accumulation(), spec.transcendental)
-        return compare(output, expected, spec.dtype, tolerance)
+        return compare(output, expected, spec.dtype, tolerance, magnitude)
 
 
 ORACLES: Registry[type[Oracle]] = Registry("oracle", {"reference": "tzer.judge.oracles:ReferenceOracle"})
