@@ -11,7 +11,8 @@ What it measures, in one process and one run:
 * raw: the minimal honest loop over the same N test cases (drawn from `random.Random(S)` exactly as the engine
   draws them): draw, `build_program`, `draw_inputs`, `tvm.compile` under a plain PassContext of the test case's
   opt_level (no instrument), call `main` on `tvm.runtime` tensors, compare with the PyTorch float64 reference under
-  tzer's tolerance policy (`tolerance_for` + `compare`). No store, no engine, no instrument.
+  tzer's tolerance policy (`tolerance_for` + `compare`, with the program's magnitude reference). No store, no
+  engine, no instrument.
 
 Both sides are timed with `time.perf_counter` around their whole loop (for tzer: around `Engine.run()`, which
 includes opening and closing the campaign in the store and, with the fork server, forking the child and reaping it
@@ -87,10 +88,12 @@ def raw_loop(seed: int, iterations: int, generator_names, target: str = "llvm") 
             counts["error"] += 1
             continue
         with torch.no_grad():
-            expected = program.reference([torch.from_numpy(x).to(torch.float64) for x in inputs]).numpy()
+            tensors = [torch.from_numpy(x).to(torch.float64) for x in inputs]
+            expected = program.reference(tensors).numpy()
+            magnitude = program.magnitude([t.abs() for t in tensors]).numpy()
         spec = program.spec
         comparison = compare(output, expected, spec.dtype,
-                             tolerance_for(spec.dtype, spec.accumulation(), spec.transcendental))
+                             tolerance_for(spec.dtype, spec.accumulation(), spec.transcendental), magnitude)
         counts["pass" if comparison.ok else "mismatch"] += 1
     return time.perf_counter() - start, cpu_seconds() - cpu_start, counts
 

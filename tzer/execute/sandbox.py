@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import dataclasses
+import gc
 import json
 import mmap
 import os
@@ -88,6 +89,10 @@ class ForkServer:
         self.runner = runner
         self.limits = limits
         runner.warm_up()
+        # The warm state is what every child shares copy-on-write. Freezing it keeps the garbage collector from
+        # writing to (and so copying) the pages of objects the children only read.
+        gc.collect()
+        gc.freeze()
         self._stderr_dir = tempfile.TemporaryDirectory(prefix="tzer-stderr-")
         self._slots = [_Slot(i) for i in range(jobs)]
         self._queue: collections.deque[tuple[TestCase, int]] = collections.deque()
