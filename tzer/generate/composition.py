@@ -8,7 +8,7 @@ from typing import Any
 
 from tzer.generate.convolution import Activation, Conv
 from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
-from tzer.generate.graph import GraphSpec, Layer, Step
+from tzer.generate.graph import Layer, Step
 from tzer.generate.pooling import Pool
 from tzer.generate.token_mixing import MaxFormerEmbed, PoolFormerMixer
 

@@ -11,7 +11,7 @@ import math
 import random
 from typing import Any
 
-from tzer.generate.graph import GraphSpec, Layer, Shape, Step, const, spatial_layout
+from tzer.generate.graph import Layer, Shape, Step, const, spatial_layout
 from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
 
 

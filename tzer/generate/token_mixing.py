@@ -11,7 +11,7 @@ from typing import Any
 
 from tzer.generate.convolution import Conv
 from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
-from tzer.generate.graph import GraphSpec, Layer, Shape, Step
+from tzer.generate.graph import Layer, Shape, Step
 from tzer.generate.pooling import Pool
 
 
