@@ -11,6 +11,7 @@ import os
 import tempfile
 
 from tzer.errors import ConfigError, CorpusError, TzerBug
+from tzer.execute.pipeline import PASSES
 from tzer.generate import GENERATORS
 from tzer.generate.graph import GraphSpec
 from tzer.records import TestCase, canonical_json
@@ -22,6 +23,9 @@ def _load_one(path: str) -> TestCase:
             data = json.load(handle)
         test_case = TestCase.from_json(data)
         GENERATORS.get(test_case.generator)  # a generator this tzer knows
+        unknown = [name for name in test_case.passes.pipeline or () if name not in PASSES]
+        if unknown:
+            raise ValueError(f"unknown pipeline passes {unknown}")
         GraphSpec.from_json(test_case.params).shapes()  # the program's structure holds together
     except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError, ConfigError, TzerBug) as exc:
         raise CorpusError(f"corrupt corpus file {path}: {type(exc).__name__}: {exc}") from None

@@ -60,6 +60,7 @@ class PassConfig:
     disabled_passes: tuple[str, ...] = ()
     config: tuple[tuple[str, Any], ...] = ()  # PassContext config items, sorted by key
     extra_passes: tuple[str, ...] = ()  # registered passes run before the pipeline (tzer.execute.passes)
+    pipeline: tuple[str, ...] | None = None  # explicit TIR pipeline (tzer.execute.pipeline names); None: TVM's
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", tuple(sorted(self.config)))
@@ -72,14 +73,18 @@ class PassConfig:
         }
         if self.extra_passes:  # omitted when empty, so records without them keep their content hash
             data["extra_passes"] = list(self.extra_passes)
+        if self.pipeline is not None:  # likewise
+            data["pipeline"] = list(self.pipeline)
         return data
 
     @property
     def keeps_pipeline_order(self) -> bool:
         """Whether every pass stays where TVM's default pipeline puts it. Disabling a pass the pipeline needs is
-        misuse: TVM is expected to reject it (an exception), not to crash or hang on it. Extra passes (planted
-        faults) and config values change no order."""
-        return not self.disabled_passes
+        misuse: TVM is expected to reject it (an exception), not to crash or hang on it; so is an explicit
+        pipeline whose stages go backwards. Extra passes (planted faults) and config values change no order."""
+        from tzer.execute.pipeline import keeps_stage_order
+
+        return not self.disabled_passes and (self.pipeline is None or keeps_stage_order(self.pipeline))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PassConfig":
@@ -88,6 +93,7 @@ class PassConfig:
             disabled_passes=tuple(data["disabled_passes"]),
             config=tuple(sorted(data["config"].items())),
             extra_passes=tuple(data.get("extra_passes", ())),
+            pipeline=tuple(data["pipeline"]) if "pipeline" in data else None,
         )
 
 

@@ -131,3 +131,11 @@ def test_zero_stride_is_a_corpus_error(tmp_path):
     write_json(tmp_path / "a.json", data)
     with pytest.raises(CorpusError):
         load_corpus(str(tmp_path))
+
+
+def test_unknown_pipeline_pass_is_a_corpus_error(tmp_path):
+    data = good_record()
+    data["passes"]["pipeline"] = ["s_tir.LowerInitBlock", "tirx.NoSuchPass"]
+    write_json(tmp_path / "p.json", data)
+    with pytest.raises(CorpusError, match="NoSuchPass"):
+        load_corpus(str(tmp_path))

@@ -196,3 +196,19 @@ def test_extra_passes_change_the_key_and_their_order_matters():
     swapped = make_test_case(passes=dataclasses.replace(base.passes, extra_passes=("fault.abort", "fault.segfault")))
     assert len({base.key, one.key, two.key, swapped.key}) == 4
     assert make_test_case(passes=dataclasses.replace(base.passes, extra_passes=())).key == base.key
+
+
+def test_pipeline_is_omitted_when_unset_and_round_trips_when_set():
+    assert "pipeline" not in PassConfig().to_json()
+    config = PassConfig(pipeline=("s_tir.LowerInitBlock", "tirx.FlattenBuffer"))
+    assert config.to_json()["pipeline"] == ["s_tir.LowerInitBlock", "tirx.FlattenBuffer"]
+    assert PassConfig.from_json(json.loads(json.dumps(config.to_json()))) == config
+    assert PassConfig(pipeline=()).to_json()["pipeline"] == []  # an empty pipeline is not TVM's default
+
+
+def test_pipeline_order_decides_whether_the_pipeline_is_kept():
+    from tzer.execute.pipeline import default_pipeline
+
+    assert PassConfig(pipeline=default_pipeline()).keeps_pipeline_order
+    assert not PassConfig(pipeline=("tirx.MakePackedAPI", "s_tir.LowerInitBlock")).keeps_pipeline_order
+    assert not PassConfig(pipeline=("tirx.NoSuchPass",)).keeps_pipeline_order

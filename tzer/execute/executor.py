@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tzer.execute.passes import EXTRA_PASSES
+from tzer.execute.pipeline import register
 from tzer.execute.targets import TARGETS, Target
 from tzer.records import PassConfig, Stage
 
@@ -104,7 +105,9 @@ class Executor:
             with context:
                 for name in passes.extra_passes:
                     mod = EXTRA_PASSES.get(name)()(mod)
-                return tvm.compile(mod, target=self._tvm_target), None
+                if passes.pipeline is None:
+                    return tvm.compile(mod, target=self._tvm_target), None
+                return tvm.compile(mod, target=self._tvm_target, tir_pipeline=register(passes.pipeline)), None
         except Exception as exc:  # TVM raises many types; every one is classified, none is swallowed
             if tracker.running:
                 return None, _failure(Stage.LOWER, exc, tracker.running[-1])
