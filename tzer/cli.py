@@ -100,6 +100,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     seeds = load_corpus(config.corpus) if config.corpus and not args.resume else []  # before any store is touched
     console = Console()
     with open_store(config.store, create=not args.resume) as store:
+        last = None
         if args.resume:
             last = store.last_campaign()
             if last is None:
@@ -110,7 +111,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
             backend = make_backend(config, Runner(config.target))
-            engine = Engine(config, store, backend, seeds, on_progress=view.update)
+            engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last)
             _install_stop_handlers(engine)
             result = engine.run()
     with open_store(config.store) as store:

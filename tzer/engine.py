@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tzer.config import FuzzConfig
-from tzer.errors import StoreError
 from tzer.generate import draw_test_case
 from tzer.records import CampaignStats, Execution, Finding, TestCase, Verdict
-from tzer.store.base import Store
+from tzer.store.base import CampaignRecord, Store
 
 
 class StopReason(enum.Enum):
@@ -68,10 +67,12 @@ class CampaignResult:
 
 class Engine:
     def __init__(self, config: FuzzConfig, store: Store, backend: Any, seeds: Sequence[TestCase] = (),
-                 on_progress: Callable[[Progress], None] | None = None):
+                 on_progress: Callable[[Progress], None] | None = None, resumed: CampaignRecord | None = None):
         """`backend` runs test cases (tzer.execute.backends); `seeds`: the corpus, loaded (and so validated) by the
-        caller before any store is touched."""
+        caller before any store is touched; `resumed`: the stored campaign to continue (`--resume`), whose config
+        the caller has already merged into `config`."""
         self.config = config
+        self.resumed = resumed
         self.store = store
         self.backend = backend
         self.seeds = tuple(seeds)
@@ -121,10 +122,8 @@ class Engine:
 
     def _begin(self) -> None:
         config = self.config
-        if config.resume:
-            campaign = self.store.last_campaign()
-            if campaign is None:
-                raise StoreError(f"nothing to resume in {config.store}: it holds no campaign")
+        campaign = self.resumed
+        if campaign is not None:
             self.campaign_id = campaign.id
             self._stats = campaign.stats
             self._elapsed_before = campaign.stats.elapsed
@@ -148,7 +147,7 @@ class Engine:
     def _load_corpus(self) -> list[TestCase]:
         """Retarget the seeds to this campaign's target and record them in the store's corpus. A resumed campaign
         ran its seeds already."""
-        if self.config.resume:
+        if self.resumed is not None:
             return []
         corpus = [dataclasses.replace(tc, target=self.config.target) for tc in self.seeds]
         self.store.checkpoint(self.campaign_id, self._stats, corpus, self._rng_state())

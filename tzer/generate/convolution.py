@@ -8,7 +8,7 @@ import math
 import random
 from typing import Any
 
-from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
+from tzer.generate.dtypes import draw_spatial_shape, single_layer_params
 from tzer.generate.graph import GraphSpec, Layer, Shape, Step, const, spatial_layout
 
 ACTIVATIONS = ("none", "relu", "gelu")
@@ -138,4 +138,4 @@ def conv(rng: random.Random) -> dict[str, Any]:
     if layer.activation != "gelu" and rng.random() < 0.1:
         # Integer convolution on small values is exact in int32 (and in the float64 reference).
         return GraphSpec(shape, "int32", "int_small", (Step(layer),)).to_json()
-    return choose_dtype(rng, (Step(layer),), shape, int_ok=False).to_json()
+    return single_layer_params(rng, shape, layer)

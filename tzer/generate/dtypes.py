@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from tzer.generate.graph import GraphSpec, Shape, Step
+from typing import Any
+
+from tzer.generate.graph import GraphSpec, Layer, Shape, Step
 
 # Spatial extents per number of spatial dims: (low, high).
 SPATIAL_RANGE = {1: (4, 32), 2: (4, 16), 3: (3, 8)}
@@ -37,3 +39,8 @@ def choose_dtype(rng: random.Random, steps: tuple[Step, ...], shape: Shape, int_
     if spec.float16_safe and roll < 0.4:
         return dataclasses.replace(spec, dtype="float16", domain="positive")
     return spec
+
+
+def single_layer_params(rng: random.Random, shape: Shape, layer: Layer, int_ok: bool = False) -> dict[str, Any]:
+    """A generator's params for one `layer` on `shape`, with a drawn dtype (choose_dtype)."""
+    return choose_dtype(rng, (Step(layer),), shape, int_ok).to_json()

@@ -11,8 +11,8 @@ import math
 import random
 from typing import Any
 
-from tzer.generate.graph import Layer, Shape, Step, const, spatial_layout
-from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
+from tzer.generate.graph import Layer, Shape, const, spatial_layout
+from tzer.generate.dtypes import draw_spatial_shape, single_layer_params
 
 
 def pool_output_length(length: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int | None:
@@ -221,18 +221,14 @@ def draw_pool(rng: random.Random, kind: str) -> Pool:
             return shape, Pool(kind, k, s, p, d, ceil_mode, rng.random() < 0.5)
 
 
-def _single_layer(rng: random.Random, shape: Shape, layer: Layer, int_ok: bool) -> dict[str, Any]:
-    return choose_dtype(rng, (Step(layer),), shape, int_ok=int_ok).to_json()
-
-
 def avg_pool(rng: random.Random) -> dict[str, Any]:
     shape, layer = draw_pool(rng, "avg")
-    return _single_layer(rng, shape, layer, int_ok=False)
+    return single_layer_params(rng, shape, layer, int_ok=False)
 
 
 def max_pool(rng: random.Random) -> dict[str, Any]:
     shape, layer = draw_pool(rng, "max")
-    return _single_layer(rng, shape, layer, int_ok=True)
+    return single_layer_params(rng, shape, layer, int_ok=True)
 
 
 def adaptive_pool(rng: random.Random) -> dict[str, Any]:
@@ -240,22 +236,22 @@ def adaptive_pool(rng: random.Random) -> dict[str, Any]:
     shape = draw_spatial_shape(rng, dims)
     kind = rng.choice(["avg", "max"])
     out = tuple(rng.randint(1, n) for n in shape[2:])
-    return _single_layer(rng, shape, AdaptivePool(kind, out), int_ok=kind == "max")
+    return single_layer_params(rng, shape, AdaptivePool(kind, out), int_ok=kind == "max")
 
 
 def global_pool(rng: random.Random) -> dict[str, Any]:
     dims = rng.randint(1, 3)
     kind = rng.choice(["avg", "max"])
-    return _single_layer(rng, draw_spatial_shape(rng, dims), GlobalPool(kind, dims), int_ok=kind == "max")
+    return single_layer_params(rng, draw_spatial_shape(rng, dims), GlobalPool(kind, dims), int_ok=kind == "max")
 
 
 def gem(rng: random.Random) -> dict[str, Any]:
     layer = GeM(p=rng.choice([1.0, 2.0, 3.0, 4.0]), eps=rng.choice([1e-6, 1e-3]), dims=2)
-    return _single_layer(rng, draw_spatial_shape(rng, 2), layer, int_ok=False)
+    return single_layer_params(rng, draw_spatial_shape(rng, 2), layer, int_ok=False)
 
 
 def spp(rng: random.Random) -> dict[str, Any]:
     shape = draw_spatial_shape(rng, 2, low=4)
     levels = tuple(sorted(rng.sample([1, 2, 3, 4], rng.randint(2, 3))))
     kind = rng.choice(["max", "max", "avg"])
-    return _single_layer(rng, shape, SpatialPyramidPool(kind, levels), int_ok=kind == "max")
+    return single_layer_params(rng, shape, SpatialPyramidPool(kind, levels), int_ok=kind == "max")

@@ -10,8 +10,8 @@ import random
 from typing import Any
 
 from tzer.generate.convolution import Conv
-from tzer.generate.dtypes import choose_dtype, draw_spatial_shape
-from tzer.generate.graph import Layer, Shape, Step
+from tzer.generate.dtypes import draw_spatial_shape, single_layer_params
+from tzer.generate.graph import Layer, Shape
 from tzer.generate.pooling import Pool
 
 
@@ -125,24 +125,20 @@ class MaxFormerEmbed(Layer):
         return z + self._mixer(x.shape[1]).torch(z, weights)
 
 
-def _single_layer(rng: random.Random, shape: Shape, layer: Layer) -> dict[str, Any]:
-    return choose_dtype(rng, (Step(layer),), shape, int_ok=False).to_json()
-
-
 def poolformer(rng: random.Random) -> dict[str, Any]:
     dims = rng.choice([1, 2, 2, 3])
     pool_size = rng.choice([3, 3, 5]) if dims < 3 else 3
-    return _single_layer(rng, draw_spatial_shape(rng, dims), PoolFormerMixer(pool_size, dims))
+    return single_layer_params(rng, draw_spatial_shape(rng, dims), PoolFormerMixer(pool_size, dims))
 
 
 def ponet(rng: random.Random) -> dict[str, Any]:
     segments = rng.choice([1, 2, 4])
     length = segments * rng.randint(2, 8)
     shape = (rng.choice([1, 2]), rng.randint(1, 8), length)
-    return _single_layer(rng, shape, PoNetPool(segments, rng.choice([1, 3, 5])))
+    return single_layer_params(rng, shape, PoNetPool(segments, rng.choice([1, 3, 5])))
 
 
 def maxformer(rng: random.Random) -> dict[str, Any]:
     patch = rng.choice([2, 4])
     shape = draw_spatial_shape(rng, 2, low=patch)
-    return _single_layer(rng, shape, MaxFormerEmbed(patch))
+    return single_layer_params(rng, shape, MaxFormerEmbed(patch))
