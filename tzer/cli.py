@@ -7,6 +7,7 @@ status 2; nothing stored is changed by a failed command.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from tzer import __version__
-from tzer.config import DEFAULT_CORPUS, DEFAULT_STORE, MODES, FuzzConfig, parse_duration, parse_size
+from tzer.config import DEFAULT_CORPUS, DEFAULT_STORE, FuzzConfig, parse_duration, parse_size
 from tzer.errors import ConfigError, UserError
 
 EXIT_USAGE = 2
@@ -46,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--iterations", type=int, help="stop after this many executions")
     fuzz.add_argument("--seed", type=int, help="campaign seed (default: random, printed and stored)")
     fuzz.add_argument("--target", default="llvm")
-    fuzz.add_argument("--mode", default="generate", help=f"one of: {', '.join(MODES)}")
+    fuzz.add_argument("--mode", default="joint",
+                      help="joint (IR and pass mutation, Tzer's scheme; default), ir, pass, or generate (no mutation)")
+    fuzz.add_argument("--n-max", type=int, default=4,
+                      help="joint mode: IR mutations of a seed in a row without new feedback before a pass mutation")
     fuzz.add_argument("--generator", action="append", default=[], help="only these generators (repeatable)")
     fuzz.add_argument("--corpus", help=f"seed corpus directory (default: ./{DEFAULT_CORPUS} if present)")
     fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers sharing the store (default 1)")
@@ -81,7 +85,8 @@ def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     return FuzzConfig(
         seed=seed, store=args.store, time_budget=parse_duration(args.time) if args.time else None,
-        iterations=args.iterations, target=args.target, mode=args.mode, generators=tuple(args.generator),
+        iterations=args.iterations, target=args.target, mode=args.mode, n_max=args.n_max,
+        generators=tuple(args.generator),
         corpus=corpus, jobs=args.jobs, isolation=args.isolation, extra_passes=tuple(args.extra_pass),
         compile_seconds=parse_duration(args.compile_timeout), run_seconds=parse_duration(args.run_timeout),
         memory_bytes=parse_size(args.memory_limit),
@@ -157,23 +162,41 @@ def _stats_json(store) -> dict:
     return {
         **totals,
         "distinct_findings": len(store.findings()),
+        "mutators": _mutator_totals(campaigns),
         "campaigns": [{"id": c.id, "seed": c.seed, "target": c.target, "mode": c.mode, "tvm_version": c.tvm_version,
                        "stop_reason": c.stop_reason, **c.stats.to_json()} for c in campaigns],
         "timeline": timeline,
     }
 
 
+def _mutator_totals(campaigns) -> dict:
+    """Per mutator over all campaigns: its counts, and the share of its mutants TVM rejected."""
+    totals: dict[str, collections.Counter] = {}
+    for campaign in campaigns:
+        for name, stats in campaign.stats.mutators:
+            totals.setdefault(name, collections.Counter()).update(stats.to_json())
+    report = {}
+    for name, counts in sorted(totals.items()):
+        mutants = counts["invalid"] + counts["valid"]
+        report[name] = {**counts, "invalid_rate": round(counts["invalid"] / mutants, 4) if mutants else None}
+    return report
+
+
 def _run_stats(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from tzer.store.base import open_store
-    from tzer.view import campaigns_table
+    from tzer.view import campaigns_table, mutators_table
 
     with open_store(args.store) as store:
         if args.format == "json":
             print(json.dumps(_stats_json(store), indent=1))
         else:
-            Console().print(campaigns_table(store.campaigns()))
+            campaigns = store.campaigns()
+            Console().print(campaigns_table(campaigns))
+            totals = _mutator_totals(campaigns)
+            if totals:
+                Console().print(mutators_table(totals))
     return 0
 
 

@@ -11,7 +11,6 @@ import re
 
 from tzer.errors import ConfigError
 
-MODES = ("generate",)  # ir, pass and joint arrive with the mutation engine
 DEFAULT_STORE = os.path.join("reports", "tzer.db")
 DEFAULT_CORPUS = "corpus"
 
@@ -50,7 +49,8 @@ class FuzzConfig:
     time_budget: float | None = None  # seconds; None with no iteration budget runs until interrupted
     iterations: int | None = None
     target: str = "llvm"
-    mode: str = "generate"
+    mode: str = "joint"  # a scheduler (tzer.scheduling): generate, ir, pass or joint
+    n_max: int = 4  # joint mode: IR mutations of a seed in a row that bring nothing new before a pass mutation
     generators: tuple[str, ...] = ()  # empty: every registered generator
     corpus: str | None = None  # a directory of seed test cases (JSON), executed first
     checkpoint_seconds: float = 1.0  # how often totals, the timeline and new corpus entries are committed
@@ -67,9 +67,12 @@ class FuzzConfig:
         from tzer.execute.passes import EXTRA_PASSES
         from tzer.execute.targets import TARGETS
         from tzer.generate import GENERATORS
+        from tzer.scheduling import SCHEDULERS
 
-        if self.mode not in MODES:
-            raise ConfigError(f"unknown mode {self.mode!r}; available: {', '.join(MODES)}")
+        if self.mode not in SCHEDULERS:
+            raise ConfigError(f"unknown mode {self.mode!r}; available: {', '.join(SCHEDULERS.names())}")
+        if self.n_max < 1:
+            raise ConfigError(f"--n-max must be at least 1, got {self.n_max}")
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; available: {', '.join(TARGETS.names())}")
         for name in self.generators:
@@ -116,9 +119,9 @@ class FuzzConfig:
         return dataclasses.asdict(self)
 
     def resumed(self, stored: dict) -> "FuzzConfig":
-        """This config continuing a stored campaign: what the campaign draws (seed, target, mode, generators,
-        extra passes) comes from the store; budgets, jobs and limits from this invocation."""
-        kept = ("seed", "target", "mode", "generators", "extra_passes")
+        """This config continuing a stored campaign: what the campaign draws (seed, target, mode, n_max,
+        generators, extra passes) comes from the store; budgets, jobs and limits from this invocation."""
+        kept = ("seed", "target", "mode", "n_max", "generators", "extra_passes")
         defaults = {field.name: field.default for field in dataclasses.fields(FuzzConfig)}
         values = {k: stored.get(k, defaults[k]) for k in kept}  # older stores lack newer fields
         return dataclasses.replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()},

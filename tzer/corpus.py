@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from tzer.errors import ConfigError, CorpusError, TzerBug
-from tzer.execute.pipeline import PASSES
+from tzer.execute.pipeline import known_passes
 from tzer.generate import GENERATORS
 from tzer.generate.graph import GraphSpec
 from tzer.records import TestCase, canonical_json
@@ -23,7 +23,7 @@ def _load_one(path: str) -> TestCase:
             data = json.load(handle)
         test_case = TestCase.from_json(data)
         GENERATORS.get(test_case.generator)  # a generator this tzer knows
-        unknown = [name for name in test_case.passes.pipeline or () if name not in PASSES]
+        unknown = [name for name in test_case.passes.pipeline or () if name not in known_passes()]
         if unknown:
             raise ValueError(f"unknown pipeline passes {unknown}")
         GraphSpec.from_json(test_case.params).shapes()  # the program's structure holds together

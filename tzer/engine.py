@@ -1,9 +1,11 @@
 """The campaign engine: one loop in named phases (load corpus -> warm up -> fuzz -> finish) with one budget check.
 
-The engine owns the campaign's `random.Random` (seeded from the config, never global), draws test cases, keeps every
-slot of its execution backend busy, counts every outcome, stores each finding in its own transaction and checkpoints
-totals, timeline, corpus and rng state once per `checkpoint_seconds`, so a resumed campaign carries on where the
-last checkpoint left it. It stops for exactly one `StopReason`.
+The engine owns the campaign's `random.Random` (seeded from the config, never global) and its scheduler (the mode:
+tzer.scheduling), keeps every slot of its execution backend busy with the scheduler's test cases, tells the
+scheduler each outcome and whether it brought new feedback (tzer.observe), counts every outcome, stores each finding
+in its own transaction and checkpoints totals, timeline, corpus and engine state (rng, scheduler, features seen)
+once per `checkpoint_seconds`, so a resumed campaign carries on where the last checkpoint left it. It stops for
+exactly one `StopReason`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from tzer.config import FuzzConfig
-from tzer.generate import draw_test_case
+from tzer.observe import FeatureMap
 from tzer.records import CampaignStats, Execution, Finding, TestCase, Verdict
+from tzer.scheduling import SCHEDULERS
 from tzer.store.base import CampaignRecord, Store
 
 
@@ -77,6 +80,8 @@ class Engine:
         self.backend = backend
         self.seeds = tuple(seeds)
         self.rng = random.Random(config.seed)
+        self.scheduler = SCHEDULERS.get(config.mode)(config, self.rng)
+        self.features = FeatureMap()
         self._on_progress = on_progress or (lambda progress: None)
         self._stop_requested = False
         self._pending: list[TestCase] = []
@@ -128,8 +133,8 @@ class Engine:
             self._stats = campaign.stats
             self._elapsed_before = campaign.stats.elapsed
             self._executions_before = campaign.stats.executions
-            if campaign.rng_state is not None:
-                self.rng.setstate(_rng_state_from_json(campaign.rng_state))
+            if campaign.engine_state is not None:
+                self._restore(campaign.engine_state)
             self.store.reopen_campaign(campaign.id)
         else:
             self.campaign_id = self.store.begin_campaign(
@@ -150,15 +155,12 @@ class Engine:
         if self.resumed is not None:
             return []
         corpus = [dataclasses.replace(tc, target=self.config.target) for tc in self.seeds]
-        self.store.checkpoint(self.campaign_id, self._stats, corpus, self._rng_state())
+        self.store.checkpoint(self.campaign_id, self._stats, corpus, self._engine_state())
         return corpus
 
     def _draw_forever(self) -> Iterator[TestCase]:
-        generators = self.config.generator_names
-        passes = self.config.pass_config
         while True:
-            generator = self.rng.choice(generators)
-            yield draw_test_case(self.rng, generator, self.config.target, passes)
+            yield self.scheduler.next_test_case()
 
     def _drive(self, test_cases: Iterator[TestCase]) -> StopReason | None:
         """Keep every backend slot busy with `test_cases` until they run out (None) or the budget says stop; then
@@ -180,7 +182,7 @@ class Engine:
 
     def _finish(self, stop_reason: StopReason) -> None:
         self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
-        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._rng_state())
+        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
         self.store.end_campaign(self.campaign_id, self._stats, stop_reason.name.lower())
         self._publish()
 
@@ -207,18 +209,23 @@ class Engine:
         found = execution.verdict is Verdict.FINDING
         new_findings = stats.new_findings
         if found:
-            finding = Finding(test_case, execution)
+            # Stored with its steps as applied (the seeds that found sites, the schedule traces).
+            applied = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
+            finding = Finding(applied, execution)
             finding_id, new = self.store.record_finding(self.campaign_id, finding)
             new_findings += int(new)
             self._by_symptom[finding.signature.symptom.name.lower()] += 1
             self._last_finding = LastFinding(finding_id, new, _summary(finding))
-        else:
-            self._pending.append(test_case)
+        new_features = self.features.add(execution.features) if execution.verdict is not Verdict.INVALID else 0
+        kept = self.scheduler.observe(test_case, execution, new_features)
+        if kept is not None:
+            self._pending.append(kept)
         self._stats = dataclasses.replace(
             stats, elapsed=self._elapsed(), executions=stats.executions + 1, invalid=invalid,
-            findings=stats.findings + int(found), new_findings=new_findings)
+            findings=stats.findings + int(found), new_findings=new_findings, coverage=len(self.features),
+            mutators=self.scheduler.mutator_stats())
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
-            self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._rng_state())
+            self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
             self._last_checkpoint = time.monotonic()
         self._publish()
 
@@ -226,9 +233,18 @@ class Engine:
         pending, self._pending = self._pending, []
         return pending
 
-    def _rng_state(self) -> list:
+    def _engine_state(self) -> dict[str, Any]:
         version, internal, gauss = self.rng.getstate()
-        return [version, list(internal), gauss]
+        return {"rng": [version, list(internal), gauss], "scheduler": self.scheduler.state(),
+                "features": self.features.to_json()}
+
+    def _restore(self, state: dict[str, Any] | list) -> None:
+        if isinstance(state, list):  # stores before the scheduler kept only the rng state
+            state = {"rng": state}
+        self.rng.setstate(_rng_state_from_json(state["rng"]))
+        if "scheduler" in state:
+            self.scheduler.restore(state["scheduler"])
+        self.features = FeatureMap(state.get("features", ()))
 
     def _elapsed(self) -> float:
         return self._elapsed_before + time.monotonic() - self._started

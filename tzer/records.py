@@ -52,6 +52,40 @@ class Verdict(enum.IntEnum):
     FINDING = 3  # a TVM bug
 
 
+class Invalidity(enum.IntEnum):
+    """Why a test case was invalid: a mutant or pass sequence TVM is entitled to reject, never a finding."""
+
+    NO_SITE = 1  # the mutator found nothing to mutate
+    ILL_FORMED = 2  # TVM's verifier rejects the mutant
+    OUT_OF_BOUNDS = 3  # an access of the mutant is not proven in bounds: its output would be garbage
+    REFERENCE_FAILED = 4  # the minimal lowering of the mutant fails: TVM rejects the program itself
+    MISUSED_PIPELINE = 5  # TVM rejects a pass sequence that runs passes where they are not supported
+
+
+@dataclasses.dataclass(frozen=True)
+class MutationStep:
+    """One mutation of a test case's program: the registered mutator and the seed of its `random.Random`.
+
+    If the mutator finds no site with `Random(seed)`, the step tries `seed + 1`, ... up to `SEED_TRIES` seeds, so a
+    step replays exactly. `trace` is the schedule trace (JSON) of a schedule mutator: replay applies it as is."""
+
+    mutator: str
+    seed: int
+    trace: str = ""
+
+    SEED_TRIES = 8
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"mutator": self.mutator, "seed": self.seed}
+        if self.trace:
+            data["trace"] = self.trace
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "MutationStep":
+        return cls(str(data["mutator"]), int(data["seed"]), str(data.get("trace", "")))
+
+
 @dataclasses.dataclass(frozen=True)
 class PassConfig:
     """How a program is lowered: the PassContext's settings. Empty means TVM's default pipeline."""
@@ -113,9 +147,10 @@ class TestCase:
     input_seed: int
     target: str
     passes: PassConfig = PassConfig()
+    mutations: tuple[MutationStep, ...] = ()  # applied in order to the generated program
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "generator": self.generator,
             "params": self.params,
             "program_seed": self.program_seed,
@@ -123,6 +158,9 @@ class TestCase:
             "target": self.target,
             "passes": self.passes.to_json(),
         }
+        if self.mutations:  # omitted when empty, so unmutated records keep their content hash
+            data["mutations"] = [step.to_json() for step in self.mutations]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TestCase":
@@ -133,6 +171,7 @@ class TestCase:
             input_seed=int(data["input_seed"]),
             target=str(data["target"]),
             passes=PassConfig.from_json(data["passes"]),
+            mutations=tuple(MutationStep.from_json(step) for step in data.get("mutations", ())),
         )
 
     @property
@@ -186,11 +225,17 @@ class Execution:
     tvm_version: str = ""
     compile_seconds: float = 0.0
     run_seconds: float = 0.0
+    invalidity: Invalidity | None = None  # why, for INVALID verdicts
+    features: tuple[str, ...] = ()  # what the feedback provider observed (tzer.observe), for the scheduler
+    applied: tuple[MutationStep, ...] = ()  # the test case's mutation steps as applied (seed that worked, trace)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["verdict"] = self.verdict.name.lower()
         data["signature"] = self.signature.to_json() if self.signature else None
+        data["invalidity"] = self.invalidity.name.lower() if self.invalidity else None
+        data["features"] = list(self.features)
+        data["applied"] = [step.to_json() for step in self.applied]
         return data
 
     @classmethod
@@ -198,6 +243,10 @@ class Execution:
         fields = dict(data)
         fields["verdict"] = Verdict[fields["verdict"].upper()]
         fields["signature"] = Signature.from_json(fields["signature"]) if fields["signature"] else None
+        invalidity = fields.get("invalidity")
+        fields["invalidity"] = Invalidity[invalidity.upper()] if invalidity else None
+        fields["features"] = tuple(fields.get("features", ()))
+        fields["applied"] = tuple(MutationStep.from_json(step) for step in fields.get("applied", ()))
         return cls(**fields)
 
 
@@ -215,6 +264,25 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class MutatorStats:
+    """One mutator's record in a campaign (Hypothesis's per-ShrinkPass counts): the scheduler's choice reads it."""
+
+    tries: int = 0  # test cases it made
+    no_site: int = 0  # it found nothing to mutate
+    invalid: int = 0  # mutants TVM rejected (ill-formed, out of bounds, minimal build failed, misused pipeline)
+    valid: int = 0  # mutants TVM accepted (passed or found a bug)
+    findings: int = 0
+    new: int = 0  # valid mutants that brought new feedback: they joined the seed pool
+
+    def to_json(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, int]) -> "MutatorStats":
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
 class CampaignStats:
     """Running totals of one campaign; the live view, the timeline and `tzer stats` read them."""
 
@@ -223,7 +291,8 @@ class CampaignStats:
     invalid: int = 0  # mutants TVM rejected (none in generate mode)
     findings: int = 0  # finding occurrences, new or already known
     new_findings: int = 0  # distinct signatures first seen in this campaign
-    coverage: int | None = None  # filled in by a coverage provider, where one runs
+    coverage: int | None = None  # distinct feedback features seen (tzer.observe)
+    mutators: tuple[tuple[str, MutatorStats], ...] = ()  # by mutator name, sorted
 
     @property
     def valid(self) -> int:
@@ -238,4 +307,12 @@ class CampaignStats:
             "findings": self.findings,
             "new_findings": self.new_findings,
             "coverage": self.coverage,
+            "mutators": {name: stats.to_json() for name, stats in self.mutators},
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "CampaignStats":
+        mutators = tuple(sorted((name, MutatorStats.from_json(value))
+                                for name, value in data.get("mutators", {}).items()))
+        return cls(data["elapsed"], data["executions"], data["invalid"], data["findings"], data["new_findings"],
+                   data["coverage"], mutators)

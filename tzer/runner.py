@@ -1,4 +1,5 @@
-"""The test-case runner: one test case from its record to an `Execution` record (build, compile, run, judge).
+"""The test-case runner: one test case from its record to an `Execution` record (build, mutate, compile, run,
+judge).
 
 Everything a finding needs to replay lives in the `TestCase`; everything it showed lives in the `Execution`. The
 runner imports TVM and PyTorch: build one per worker process and reuse it.
@@ -6,15 +7,20 @@ runner imports TVM and PyTorch: build one per worker process and reuse it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Any
 
 from tzer.errors import TzerBug
-from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure
+from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, RunResult
+from tzer.execute.pipeline import MINIMAL_PIPELINE
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
-from tzer.judge.oracles import ORACLES
-from tzer.judge.signature import error_signature, mismatch_signature, names_in_script
-from tzer.records import Execution, Stage, Symptom, TestCase, Verdict
+from tzer.judge.oracles import ORACLES, Evidence, Oracle
+from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script
+from tzer.mutate.apply import apply_steps, preserves_semantics
+from tzer.observe import FEEDBACK
+from tzer.records import Execution, Invalidity, MutationStep, PassConfig, Stage, Symptom, TestCase, Verdict
 
 
 def build(test_case: TestCase) -> Program:
@@ -42,7 +48,7 @@ def program_texts(mod: Any) -> tuple[str, str]:
 
 
 class Runner:
-    def __init__(self, target: str, oracle: str = "reference"):
+    def __init__(self, target: str, feedback: str = "pass_effects"):
         import torch
         import tvm
 
@@ -51,34 +57,75 @@ class Runner:
         self.tvm_version = tvm.__version__
         self.target = target
         self.executor = Executor(target)
-        self.oracle = ORACLES.get(oracle)()
+        self.feedback = FEEDBACK.get(feedback)()
 
     def execute(self, test_case: TestCase, listener: ExecutionListener = QUIET) -> Execution:
+        """Build, mutate, compile, run and judge one test case. The steps of the Execution it returns are the steps
+        as applied (`Execution.applied`), for the store and the seed pool."""
         if test_case.target != self.target:
             raise TzerBug(f"runner for {self.target} got a test case for {test_case.target}")
         listener.stage(Stage.BUILD)
         program = build(test_case)
+        mutated = apply_steps(program.mod, test_case.mutations)
+        if mutated.mod is None:
+            failed = test_case.mutations[len(mutated.applied)]
+            return self._invalid(Invalidity.NO_SITE, f"{failed.mutator} found no site", mutated.applied)
+        mod = mutated.mod
         inputs = draw_inputs(program.inputs, test_case.input_seed)
-        result = self.executor.run(program.mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
-                                   listener)
+        lowered_reference = None
+        if not preserves_semantics(mutated.applied):
+            lowered_reference = self._lowered_reference(program, mod, inputs, listener)
+            if isinstance(lowered_reference, Execution):
+                return dataclasses.replace(lowered_reference, applied=mutated.applied)
+        result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
+                                   listener, self.feedback.instruments())
+        execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, listener)
+        return dataclasses.replace(execution, applied=mutated.applied, features=self.feedback.features(mod))
+
+    def _lowered_reference(self, program: Program, mod: Any, inputs: list, listener: ExecutionListener):
+        """The mutant's output under the minimal lowering, all loops serial; or the INVALID Execution saying why
+        there is none. A mutant that may access memory out of bounds is invalid: TVM checks nothing at run time."""
+        from tzer.judge.bounds import serialize_loops, unproven_access
+
+        unproven = unproven_access(mod)
+        if unproven is not None:
+            return self._invalid(Invalidity.OUT_OF_BOUNDS, unproven)
+        result = self.executor.run(serialize_loops(mod), PassConfig(pipeline=MINIMAL_PIPELINE), inputs,
+                                   program.output.shape, program.output.dtype, listener)
+        if result.failure is not None:
+            return self._invalid(Invalidity.REFERENCE_FAILED,
+                                 f"{result.failure.error_type}: {key_line(result.failure.message)}")
+        return result.output
+
+    def _judge(self, test_case: TestCase, program: Program, mod: Any, inputs: list, result: RunResult,
+               lowered_reference: Any, listener: ExecutionListener) -> Execution:
         timing = {"compile_seconds": result.compile_seconds, "run_seconds": result.run_seconds}
         if result.failure is not None and not test_case.passes.keeps_pipeline_order:
             # TVM rejecting a misordered pipeline is what it should do: counted as invalid, not a finding.
             # (Signals and hangs under it are still findings: the fork server reports those.)
-            return Execution(Verdict.INVALID, error=f"{result.failure.error_type}: {result.failure.message}",
-                             tvm_version=self.tvm_version, **timing)
+            return self._invalid(Invalidity.MISUSED_PIPELINE,
+                                 f"{result.failure.error_type}: {key_line(result.failure.message)}", **timing)
         if result.failure is not None:
-            return self._failed(program, result.failure, timing)
+            return self._failed(mod, result.failure, timing)
         listener.stage(Stage.COMPARE)
-        comparison = self.oracle.judge(program, inputs, result.output)
+        oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
+        comparison = oracle.judge(Evidence(program, inputs, result.output, lowered_reference))
         if comparison.ok:
             return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
                              max_rel_error=comparison.max_rel_error, tvm_version=self.tvm_version, **timing)
-        script, as_json = program_texts(program.mod)
-        return Execution(
-            Verdict.FINDING, mismatch_signature(program.family, program.spec.dtype), comparison.message,
-            comparison.max_abs_error, comparison.max_rel_error, script, as_json, self.tvm_version, **timing,
-        )
+        script, as_json = program_texts(mod)
+        signature = mismatch_signature(f"{program.family}[{oracle.name}]", program.spec.dtype)
+        return Execution(Verdict.FINDING, signature, comparison.message, comparison.max_abs_error,
+                         comparison.max_rel_error, script, as_json, self.tvm_version, **timing)
+
+    @functools.cached_property
+    def oracles(self) -> dict[str, Oracle]:
+        return {name: ORACLES.get(name)() for name in ORACLES.names()}
+
+    def _invalid(self, invalidity: Invalidity, error: str, applied: tuple[MutationStep, ...] = (),
+                 **timing: float) -> Execution:
+        return Execution(Verdict.INVALID, error=error, tvm_version=self.tvm_version, invalidity=invalidity,
+                         applied=applied, **timing)
 
     def warm_up(self) -> None:
         """Compile and run two small programs, so lazy initialisation (LLVM, the JIT, PyTorch) is paid once, here,
@@ -91,14 +138,19 @@ class Runner:
             self.execute(draw_test_case(random.Random(0), generator, self.target))
 
     def program_texts(self, test_case: TestCase) -> tuple[str, str]:
-        """TVMScript and TVM JSON of a test case's program (for findings the runner did not finish itself)."""
-        return program_texts(build(test_case).mod)
+        """TVMScript and TVM JSON of a test case's program, mutated (for findings the runner did not finish
+        itself)."""
+        mutated = apply_steps(build(test_case).mod, test_case.mutations)
+        if mutated.mod is None:
+            raise TzerBug(f"the mutation steps of a finding no longer apply: {test_case.mutations}")
+        return program_texts(mutated.mod)
 
-    def _failed(self, program: Program, failure: Failure, timing: dict[str, float]) -> Execution:
-        # Generated programs are valid by construction, so every TVM failure on them is a finding.
+    def _failed(self, mod: Any, failure: Failure, timing: dict[str, float]) -> Execution:
+        # Generated programs are valid by construction, and mutants reach the fuzzed pipeline only once the minimal
+        # lowering accepted them: every TVM failure here is a finding.
         symptom = (Symptom.OUT_OF_MEMORY if failure.out_of_memory else
                    Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION)
-        script, as_json = program_texts(program.mod)
+        script, as_json = program_texts(mod)
         signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass,
                                     names_in_script(script))
         return Execution(Verdict.FINDING, signature, f"{failure.error_type}: {failure.message}",

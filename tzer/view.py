@@ -48,6 +48,9 @@ def _dashboard(progress: Progress | None) -> Panel:
     table.add_row("elapsed", f"{s.elapsed:.1f} s")
     table.add_row("executions", f"{s.executions}  ({_rate(s.executions, s.elapsed):.2f}/s)")
     table.add_row("valid / invalid", f"{s.valid} / {s.invalid}")
+    table.add_row("feedback", f"{s.coverage or 0} features seen")
+    busiest = sorted(s.mutators, key=lambda item: -item[1].tries)[:6]
+    table.add_row("mutators", "  ".join(f"{name} {m.valid}/{m.tries}" for name, m in busiest) or "-")
     by_symptom = ", ".join(f"{name}: {count}" for name, count in progress.by_symptom) or "none"
     table.add_row("findings", f"{s.findings} ({s.new_findings} new)  by symptom: {by_symptom}")
     last = progress.last_finding
@@ -127,6 +130,18 @@ def campaign_summary(result: CampaignResult, findings: Sequence[StoredFinding], 
         f"findings: {s.findings} occurrence(s), {s.new_findings} new signature(s); store: {store}",
     ]
     return Group(*lines, findings_table(findings, "findings of this campaign") if findings else "no findings")
+
+
+def mutators_table(totals: dict[str, dict]) -> Table:
+    """Per mutator, over the store's campaigns (`tzer stats`): tries, what became of them, and the invalid rate."""
+    table = Table(title="mutators")
+    columns = ("tries", "no_site", "invalid", "valid", "new", "findings")
+    for column in ("mutator", *columns, "invalid rate"):
+        table.add_column(column)
+    for name, counts in totals.items():
+        rate = counts["invalid_rate"]
+        table.add_row(name, *(str(counts[c]) for c in columns), "-" if rate is None else f"{rate:.0%}")
+    return table
 
 
 def campaigns_table(campaigns: Sequence[CampaignRecord]) -> Table:

@@ -81,7 +81,7 @@ CASES = {
     "fuzz-seed-negative": (("fuzz", "--seed", "-1"), ["--seed"]),
     "fuzz-unknown-generator": (("fuzz", "--generator", "softmax"), ["'softmax'"]),
     "fuzz-unknown-target": (("fuzz", "--target", "vulkan"), ["'vulkan'"]),
-    "fuzz-unknown-mode": (("fuzz", "--mode", "joint"), ["'joint'"]),
+    "fuzz-unknown-mode": (("fuzz", "--mode", "annealing"), ["'annealing'", "joint"]),
     "fuzz-missing-corpus": (("fuzz", "--corpus", "no-such-dir", "--iterations", "1"), ["no-such-dir"]),
     "findings-missing-store": (("findings", "--store", "missing.db"), ["no store at missing.db"]),
     "findings-corrupt-store": (("findings", "--store", "corrupt.db"), ["not a tzer store"]),

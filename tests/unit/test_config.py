@@ -37,7 +37,7 @@ def test_config_error_is_a_user_error():
 
 def test_default_config_is_valid_and_covers_every_generator():
     config = FuzzConfig(seed=0)
-    assert config.mode == "generate" and config.target == "llvm"
+    assert config.mode == "joint" and config.n_max == 4 and config.target == "llvm"
     assert config.generator_names == tuple(GENERATORS.names())
     assert FuzzConfig(seed=0, generators=("conv",)).generator_names == ("conv",)
 
@@ -51,7 +51,8 @@ def test_valid_config_with_every_option(tmp_path):
 @pytest.mark.parametrize(
     "changes,needle",
     [
-        ({"mode": "ir"}, "unknown mode 'ir'"),
+        ({"mode": "annealing"}, "unknown mode 'annealing'"),
+        ({"n_max": 0}, "--n-max"),
         ({"target": "vulkan"}, "unknown target 'vulkan'"),
         ({"generators": ("conv", "nope")}, "unknown generator 'nope'"),
         ({"iterations": 0}, "--iterations must be positive"),
@@ -59,7 +60,7 @@ def test_valid_config_with_every_option(tmp_path):
         ({"seed": -1}, "--seed"),
         ({"seed": 2**63}, "--seed"),
     ],
-    ids=["mode", "target", "generator", "iterations-0", "iterations-negative", "seed-negative", "seed-too-big"],
+    ids=["mode", "n-max", "target", "generator", "iterations-0", "iterations-negative", "seed-negative", "seed-too-big"],
 )
 def test_config_rejects_bad_values_with_one_line(changes, needle):
     with pytest.raises(ConfigError) as info:
@@ -176,17 +177,17 @@ def stored(config: FuzzConfig) -> dict:
 
 def test_resumed_keeps_what_the_campaign_draws_and_takes_budgets_from_this_invocation(tmp_path):
     old = FuzzConfig(seed=77, store=str(tmp_path / "a.db"), iterations=100, generators=("conv", "max_pool"),
-                     extra_passes=("fault.segfault",), jobs=1, compile_seconds=60.0)
+                     extra_passes=("fault.segfault",), jobs=1, compile_seconds=60.0, mode="pass", n_max=7)
     new = FuzzConfig(seed=5, store=str(tmp_path / "b.db"), time_budget=30.0, iterations=7, jobs=4,
                      compile_seconds=20.0, run_seconds=3.0, memory_bytes=1 << 30)
     resumed = new.resumed(stored(old))
-    assert (resumed.seed, resumed.target, resumed.mode) == (77, "llvm", "generate")
+    assert (resumed.seed, resumed.target, resumed.mode, resumed.n_max) == (77, "llvm", "pass", 7)
     assert resumed.generators == ("conv", "max_pool") and isinstance(resumed.generators, tuple)
     assert resumed.extra_passes == ("fault.segfault",) and isinstance(resumed.extra_passes, tuple)
     assert (resumed.store, resumed.time_budget, resumed.iterations, resumed.jobs) == (new.store, 30.0, 7, 4)
     assert resumed.limits == new.limits
     assert resumed.resume is True and new.resume is False
-    assert resumed == dataclasses.replace(new, seed=77, generators=("conv", "max_pool"),
+    assert resumed == dataclasses.replace(new, seed=77, generators=("conv", "max_pool"), mode="pass", n_max=7,
                                           extra_passes=("fault.segfault",), resume=True)
     assert resumed.pass_config == old.pass_config
 

@@ -1,4 +1,5 @@
-"""The engine's rng state through JSON and the store: a resumed campaign draws exactly what it would have drawn."""
+"""The engine's state (rng, scheduler, features) through JSON and the store: a resumed campaign draws exactly what
+it would have drawn."""
 
 import itertools
 import json
@@ -11,7 +12,7 @@ from tzer.engine import Engine, _rng_state_from_json
 from tzer.records import CampaignStats, canonical_json
 from tzer.store.sqlite import SQLiteStore
 
-# _rng_state, _rng_state_from_json and _draw_forever are the engine's private helpers; these tests call them on
+# _engine_state, _restore and _draw_forever are the engine's private helpers; these tests call them on
 # purpose, since they are exactly what checkpoint and --resume use. Engine() itself touches neither store nor
 # backend, so none is passed.
 
@@ -32,12 +33,22 @@ def test_rng_state_survives_json_text(pending_gauss):
     original.rng.random()
     if pending_gauss:
         original.rng.gauss(0.0, 1.0)  # leaves the second normal of the pair pending: a float in the state
-    state = json.loads(json.dumps(original._rng_state()))
-    assert (state[2] is not None) is pending_gauss
-    restored = random.Random(0)
-    restored.setstate(_rng_state_from_json(state))
-    assert restored.getstate() == original.rng.getstate()
-    assert draws(restored) == draws(original.rng)
+    state = json.loads(json.dumps(original._engine_state()))
+    assert (state["rng"][2] is not None) is pending_gauss
+    restored = engine(0)
+    restored._restore(state)
+    assert restored.rng.getstate() == original.rng.getstate()
+    assert draws(restored.rng) == draws(original.rng)
+
+
+def test_a_state_stored_before_the_scheduler_restores_the_rng():
+    original = engine(5)
+    old_state = json.loads(json.dumps(original._engine_state()["rng"]))  # what older stores hold: the rng alone
+    restored = engine(0)
+    restored._restore(old_state)
+    assert restored.rng.getstate() == original.rng.getstate()
+    assert restored.rng.getstate() == random.Random(5).getstate()
+    assert _rng_state_from_json(old_state) == original.rng.getstate()
 
 
 def test_rng_state_survives_the_store(tmp_path):
@@ -45,24 +56,24 @@ def test_rng_state_survives_the_store(tmp_path):
     [original.rng.gauss(0.0, 1.0) for _ in range(3)]
     with SQLiteStore.open(str(tmp_path / "tzer.db"), create=True) as store:
         campaign = store.begin_campaign(7, "llvm", "generate", "v", {})
-        store.checkpoint(campaign, CampaignStats(1.0, 3), (), original._rng_state())
+        store.checkpoint(campaign, CampaignStats(1.0, 3), (), original._engine_state())
     with SQLiteStore.open(str(tmp_path / "tzer.db")) as store:
-        state = store.last_campaign().rng_state
-    assert canonical_json(state) == canonical_json(original._rng_state())
-    restored = random.Random()
-    restored.setstate(_rng_state_from_json(state))
-    assert draws(restored) == draws(original.rng)
+        state = store.last_campaign().engine_state
+    assert canonical_json(state) == canonical_json(original._engine_state())
+    restored = engine(0)
+    restored._restore(state)
+    assert draws(restored.rng) == draws(original.rng)
 
 
 def test_a_restored_engine_draws_the_same_test_cases():
     first = engine(99, generators=GENERATORS)
     drawn = first._draw_forever()
     list(itertools.islice(drawn, 4))
-    state = json.loads(json.dumps(first._rng_state()))
+    state = json.loads(json.dumps(first._engine_state()))
     expected = list(itertools.islice(drawn, 6))
 
     resumed = engine(99, generators=GENERATORS)
-    resumed.rng.setstate(_rng_state_from_json(state))
+    resumed._restore(state)
     assert list(itertools.islice(resumed._draw_forever(), 6)) == expected
     restarted = list(itertools.islice(engine(99, generators=GENERATORS)._draw_forever(), 6))
     assert restarted != expected  # without the state, a resumed campaign would draw its first test cases again

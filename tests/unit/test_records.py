@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tzer.records import (
-    CampaignStats, Execution, Finding, PassConfig, Signature, Stage, Symptom, TestCase, Verdict, canonical_json,
+    CampaignStats, Execution, Finding, Invalidity, MutationStep, MutatorStats, PassConfig, Signature, Stage, Symptom,
+    TestCase, Verdict, canonical_json,
     content_hash,
 )
 
@@ -136,8 +137,29 @@ def test_campaign_stats_valid_and_json():
     assert stats.valid == 7
     assert stats.to_json() == {
         "elapsed": 1.235, "executions": 10, "valid": 7, "invalid": 3, "findings": 2, "new_findings": 1,
-        "coverage": None,
+        "coverage": None, "mutators": {},
     }
+    assert CampaignStats.from_json(stats.to_json()) == dataclasses.replace(stats, elapsed=1.235)
+
+
+def test_campaign_stats_round_trip_per_mutator_counts():
+    counts = MutatorStats(tries=9, no_site=1, invalid=2, valid=6, findings=1, new=3)
+    stats = CampaignStats(2.0, 9, 3, 1, 1, 40, (("split", counts), ("swap_binary_op", MutatorStats(tries=1))))
+    data = json.loads(json.dumps(stats.to_json()))
+    assert data["mutators"]["split"] == {"tries": 9, "no_site": 1, "invalid": 2, "valid": 6, "findings": 1, "new": 3}
+    assert CampaignStats.from_json(data) == stats
+
+
+def test_mutation_steps_round_trip_and_unmutated_records_keep_their_hash():
+    plain = make_test_case()
+    assert "mutations" not in plain.to_json()
+    steps = (MutationStep("swap_binary_op", 7), MutationStep("split", 9, '{"insts": []}'))
+    mutated = dataclasses.replace(plain, mutations=steps)
+    assert TestCase.from_json(json.loads(json.dumps(mutated.to_json()))) == mutated
+    assert mutated.key != plain.key and "trace" not in mutated.to_json()["mutations"][0]
+    execution = Execution(Verdict.INVALID, invalidity=Invalidity.OUT_OF_BOUNDS, features=("pass:a:changed",),
+                          applied=steps[:1])
+    assert Execution.from_json(json.loads(json.dumps(execution.to_json()))) == execution
 
 
 def test_records_are_frozen():

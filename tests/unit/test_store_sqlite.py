@@ -263,17 +263,17 @@ def test_a_directory_is_not_a_store(tmp_path):
 RNG_STATE = [3, list(range(624)) + [624], None]  # the shape of random.Random.getstate() as the engine stores it
 
 
-def test_checkpoint_stores_the_rng_state_and_a_checkpoint_without_one_keeps_it(store):
+def test_checkpoint_stores_the_engine_state_and_a_checkpoint_without_one_keeps_it(store):
     campaign = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1})
-    assert store.last_campaign().rng_state is None
+    assert store.last_campaign().engine_state is None
     store.checkpoint(campaign, CampaignStats(1.0, 1), (), RNG_STATE)
-    assert store.last_campaign().rng_state == RNG_STATE
+    assert store.last_campaign().engine_state == RNG_STATE
     store.checkpoint(campaign, CampaignStats(2.0, 2), ())
     store.end_campaign(campaign, CampaignStats(3.0, 3), "iteration_budget")  # checkpoints without a state too
-    assert store.last_campaign().rng_state == RNG_STATE
+    assert store.last_campaign().engine_state == RNG_STATE
     later = [3, list(range(1, 625)) + [7], 0.5]
     store.checkpoint(campaign, CampaignStats(4.0, 4), (), later)
-    assert store.last_campaign().rng_state == later
+    assert store.last_campaign().engine_state == later
 
 
 def test_last_campaign_is_none_on_an_empty_store_and_else_the_newest(store):
@@ -284,16 +284,16 @@ def test_last_campaign_is_none_on_an_empty_store_and_else_the_newest(store):
     assert store.last_campaign().id == first
     second = store.begin_campaign(2, "llvm", "generate", "v", {"seed": 2, "generators": []})
     last = store.last_campaign()
-    assert (last.id, last.seed, last.config, last.rng_state) == (second, 2, {"seed": 2, "generators": []}, None)
+    assert (last.id, last.seed, last.config, last.engine_state) == (second, 2, {"seed": 2, "generators": []}, None)
     assert last.ended_at is None and last.stop_reason is None
     assert last == store.campaigns()[-1]
 
 
-def test_campaigns_return_their_config_and_rng_state(store):
+def test_campaigns_return_their_config_and_engine_state(store):
     first = store.begin_campaign(1, "llvm", "generate", "v", {"seed": 1, "extra_passes": ["fault.segfault"]})
     second = store.begin_campaign(2, "llvm", "generate", "v", {"seed": 2})
     store.checkpoint(first, CampaignStats(1.0, 1), (), RNG_STATE)
-    assert [(c.id, c.config, c.rng_state) for c in store.campaigns()] == [
+    assert [(c.id, c.config, c.engine_state) for c in store.campaigns()] == [
         (first, {"seed": 1, "extra_passes": ["fault.segfault"]}, RNG_STATE), (second, {"seed": 2}, None)]
 
 
@@ -322,9 +322,9 @@ def test_a_second_create_on_the_same_path_sees_the_schema(store_path):
     raw.close()
 
 
-# Migration: a version-1 store (schema 2 without campaigns.rng_state) is upgraded in place when opened.
+# Migration: a version-1 store (schema 2 without campaigns.engine_state) is upgraded in place when opened.
 
-V1_SCHEMA = SCHEMA.replace("stats TEXT NOT NULL,\n    rng_state TEXT\n", "stats TEXT NOT NULL\n")
+V1_SCHEMA = SCHEMA.replace("stats TEXT NOT NULL,\n    engine_state TEXT\n", "stats TEXT NOT NULL\n")
 TABLES = ("meta", "campaigns", "test_cases", "findings", "occurrences", "timeline")
 
 
@@ -338,7 +338,7 @@ def rows(path) -> dict[str, list[tuple]]:
 @pytest.fixture
 def v1_store(tmp_path):
     """A version-1 store written by hand: one ended campaign, a corpus entry and a finding with its occurrence."""
-    assert "rng_state" not in V1_SCHEMA and V1_SCHEMA != SCHEMA
+    assert "engine_state" not in V1_SCHEMA and V1_SCHEMA != SCHEMA
     path = tmp_path / "old.db"
     corpus_case, finding_case = make_test_case(1), make_test_case(2, "conv")
     stats = json.dumps(CampaignStats(5.0, 4, 0, 1, 1).to_json())
@@ -374,18 +374,18 @@ def test_a_version_1_store_is_migrated_in_place_and_keeps_every_row(v1_store, cr
     with SQLiteStore.open(str(path), create=create) as store:
         [campaign] = store.campaigns()
         assert (campaign.id, campaign.seed, campaign.stop_reason, campaign.config) == (1, 3, "time_budget", config)
-        assert campaign.rng_state is None and campaign.stats == CampaignStats(5.0, 4, 0, 1, 1)
+        assert campaign.engine_state is None and campaign.stats == CampaignStats(5.0, 4, 0, 1, 1)
         [finding] = store.findings()
         assert (finding.signature, finding.test_case, finding.error) == (CHECK, finding_case, "InternalError: boom")
         assert [o.test_case_key for o in finding.history] == [finding_case.key]
         assert {tc.key for tc in store.test_cases()} == {corpus_case.key, finding_case.key}
     after = rows(path)
-    assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))] and SCHEMA_VERSION == 2
+    assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))] and SCHEMA_VERSION == 3
     assert after["campaigns"] == [row + (None,) for row in before["campaigns"]]  # the new column, empty
     assert all(after[table] == before[table] for table in TABLES if table not in ("meta", "campaigns"))
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert "rng_state" in [column[1] for column in raw.execute("PRAGMA table_info(campaigns)")]
+        assert "engine_state" in [column[1] for column in raw.execute("PRAGMA table_info(campaigns)")]
     raw.close()
 
 
@@ -396,9 +396,9 @@ def test_a_migrated_store_is_usable_and_opens_again(v1_store):
         store.checkpoint(1, CampaignStats(6.0, 5, 0, 1, 1), [make_test_case(3)], RNG_STATE)
         finding_id, new = store.record_finding(1, make_finding(make_test_case(4), CHECK))
         assert (finding_id, new) == (1, False)
-    with SQLiteStore.open(str(path)) as store:  # already version 2: nothing left to migrate
+    with SQLiteStore.open(str(path)) as store:  # already current: nothing left to migrate
         last = store.last_campaign()
-        assert (last.id, last.rng_state, last.ended_at) == (1, RNG_STATE, None)
+        assert (last.id, last.engine_state, last.ended_at) == (1, RNG_STATE, None)
         assert store.findings()[0].count == 2 and len(store.test_cases()) == 4
         campaign = store.begin_campaign(8, "llvm", "generate", "v", {})
         assert store.last_campaign().id == campaign == 2

@@ -91,7 +91,8 @@ class Executor:
         self._tvm_target = self.target.tvm_target()
         self._device = self.target.device()
 
-    def compile(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET) -> tuple[Any, Failure | None]:
+    def compile(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET,
+                instruments: Sequence[Any] = ()) -> tuple[Any, Failure | None]:
         import tvm
 
         tracker = _make_pass_tracker(listener)
@@ -99,7 +100,7 @@ class Executor:
             opt_level=passes.opt_level,
             disabled_pass=list(passes.disabled_passes),
             config=dict(passes.config),
-            instruments=[tracker],
+            instruments=[tracker, *instruments],
         )
         try:
             with context:
@@ -114,12 +115,13 @@ class Executor:
             return None, _failure(Stage.CODEGEN, exc)
 
     def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype,
-            listener: ExecutionListener = QUIET) -> RunResult:
+            listener: ExecutionListener = QUIET, instruments: Sequence[Any] = ()) -> RunResult:
+        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and run it on `inputs`."""
         import tvm
 
         start = time.perf_counter()
         listener.stage(Stage.LOWER)
-        executable, failure = self.compile(mod, passes, listener)
+        executable, failure = self.compile(mod, passes, listener, instruments)
         compiled = time.perf_counter()
         if failure is not None:
             return RunResult(None, failure, compiled - start, 0.0)

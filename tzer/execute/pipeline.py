@@ -1,40 +1,102 @@
-"""TVM's default TIR pipeline as data: every pass of it, in order, with the stage it belongs to.
+"""TIR pass pipelines as data: TVM's default pipeline, the minimal one, and where each pass is supported.
 
 A pass is named `<namespace>.<Pass>` (`s_tir.LowerInitBlock`, `tirx.FlattenBuffer`), with its argument after a
 colon where it takes one (`tirx.NarrowDataType:32`, `s_tir.ThreadSync:shared`). A pipeline is a tuple of such names;
-`PassConfig.pipeline` carries one, and the executor compiles with it through a registered TIR pipeline. Stages
-follow the three forms the IR takes (schedulable S-TIR, flattened TIR, packed API); a pipeline keeps TVM's order
-when its stages never go backwards. Read off tvm/s_tir/pipeline.py (TVM 0.27) for an llvm target with the default
-PassContext config.
+`PassConfig.pipeline` carries one, and the executor compiles with it through a registered TIR pipeline.
+
+Every pipeline must run the skeleton (the passes without which nothing compiles) once each, in order; the skeleton
+cuts a pipeline into positions 0..6 (0: before LowerInitBlock, ..., 6: after MakePackedAPI). Every other pass is
+supported at some positions only: running it elsewhere is misuse, which TVM may reject. Which positions, was measured
+by tools/pass_matrix.py (every pass at every position on a set of programs) into pass_stages.json beside this
+module; where the measurement has no entry, a pass is supported where TVM's default pipeline runs it. The default
+pipeline was read off tvm/s_tir/pipeline.py (TVM 0.27) for an llvm target with the default PassContext config.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
+import functools
+import json
+import os
 from typing import Any
 
+SKELETON: tuple[str, ...] = (
+    "s_tir.LowerInitBlock", "s_tir.ConvertBlocksToOpaque", "s_tir.LowerOpaqueBlock", "tirx.FlattenBuffer",
+    "tirx.VectorizeLoop:True", "tirx.MakePackedAPI",
+)
+# The minimal lowering: the skeleton without VectorizeLoop, for programs whose loops were made serial
+# (tzer.judge.bounds.serialize_loops). The opt-vs-unopt oracle compiles its reference with it.
+MINIMAL_PIPELINE: tuple[str, ...] = tuple(name for name in SKELETON if not name.startswith("tirx.VectorizeLoop"))
+POSITIONS = len(SKELETON) + 1
 
-class PipelineStage(enum.IntEnum):
-    S_TIR = 0  # blocks and buffers as scheduled, up to LowerOpaqueBlock
-    FLAT = 1  # flattened buffers, up to SplitHostDevice
-    PACKED = 2  # after MakePackedAPI
+DEFAULT_PIPELINE: tuple[str, ...] = (
+    "s_tir.CanonicalizeLoop", "s_tir.LowerCrossThreadReduction", "s_tir.LowerInitBlock",
+    "s_tir.PlanAndUpdateBufferAllocationLocation", "s_tir.ConvertBlocksToOpaque", "s_tir.LiftThreadBinding",
+    "s_tir.ManifestSharedMemoryLocalStage", "s_tir.CompactBufferAllocation", "s_tir.LowerAutoCopy",
+    "s_tir.UnifyThreadBinding", "s_tir.LowerMatchBuffer", "s_tir.StmtSimplify", "s_tir.InjectPermutedLayout",
+    "s_tir.AnnotateIrregularLoop", "s_tir.InjectSoftwarePipeline", "s_tir.TransformMmaBufferLayout",
+    "s_tir.LowerOpaqueBlock",
+    "tirx.FlattenBuffer", "tirx.BF16ComputeLegalize", "tirx.NarrowDataType:32", "s_tir.LoopPartition",
+    "tirx.VectorizeLoop:True", "s_tir.InjectVirtualThread", "s_tir.InjectDoubleBuffer", "tirx.StorageRewrite",
+    "s_tir.HoistIfThenElse", "tirx.UnrollLoop", "s_tir.RenormalizeSplitPattern", "tirx.StmtSimplify",
+    "tirx.RemoveNoOp", "s_tir.RewriteUnsafeSelect", "tirx.CommonSubexprElim", "tirx.FP8ComputeLegalize",
+    "s_tir.VerifyVTCMLimit", "s_tir.LowerVtcmAlloc", "tirx.VerifyMemory", "tirx.AnnotateEntryFunc",
+    "s_tir.ThreadSync:shared", "s_tir.ThreadSync:shared.dyn", "s_tir.ThreadSync:warp", "s_tir.InferFragment",
+    "s_tir.LowerThreadAllreduce", "s_tir.MergeSharedMemoryAllocations", "tirx.SplitHostDevice",
+    "tirx.MakePackedAPI", "tirx.FP8StorageLegalize", "tirx.BF16StorageLegalize",
+)
+PIPELINE_NAME = "tzer"
+_MEASURED = os.path.join(os.path.dirname(__file__), "pass_stages.json")
 
 
-@dataclasses.dataclass(frozen=True)
-class PassSpec:
-    name: str
-    stage: PipelineStage
+def default_pipeline() -> tuple[str, ...]:
+    return DEFAULT_PIPELINE
 
-    def construct(self) -> Any:
-        import tvm
 
-        qualified, _, argument = self.name.partition(":")
-        namespace, _, pass_name = qualified.partition(".")
-        factory = getattr({"s_tir": tvm.s_tir.transform, "tirx": tvm.tirx.transform}[namespace], pass_name)
-        if not argument:
-            return factory()
-        return factory(_parse_argument(argument))
+def positions_of(pipeline: tuple[str, ...]) -> list[int]:
+    """The position of each pass: how many skeleton passes ran before it."""
+    positions, seen = [], 0
+    for name in pipeline:
+        positions.append(seen)
+        seen += int(name in SKELETON)
+    return positions
+
+
+@functools.lru_cache(maxsize=1)
+def supported_positions() -> dict[str, frozenset[int]]:
+    """Pass name -> the positions where it is supported (skeleton passes excluded)."""
+    supported: dict[str, set[int]] = {}
+    for name, position in zip(DEFAULT_PIPELINE, positions_of(DEFAULT_PIPELINE)):
+        if name not in SKELETON:
+            supported.setdefault(name, set()).add(position)
+    if os.path.exists(_MEASURED):
+        with open(_MEASURED) as f:
+            for name, entry in json.load(f)["passes"].items():
+                if name not in SKELETON:
+                    supported.setdefault(name, set()).update(entry["ok"])
+    return {name: frozenset(positions) for name, positions in supported.items() if positions}
+
+
+def known_passes() -> frozenset[str]:
+    return frozenset(SKELETON) | frozenset(supported_positions())
+
+
+def keeps_stage_order(pipeline: tuple[str, ...]) -> bool:
+    """The skeleton runs once, in order, and every other pass is known and runs where it is supported."""
+    if tuple(name for name in pipeline if name in SKELETON) != SKELETON:
+        return False
+    supported = supported_positions()
+    return all(name in SKELETON or position in supported.get(name, ())
+               for name, position in zip(pipeline, positions_of(pipeline)))
+
+
+def construct(name: str) -> Any:
+    """The TVM pass a pipeline name stands for."""
+    import tvm
+
+    qualified, _, argument = name.partition(":")
+    namespace, _, pass_name = qualified.partition(".")
+    factory = getattr({"s_tir": tvm.s_tir.transform, "tirx": tvm.tirx.transform}[namespace], pass_name)
+    return factory() if not argument else factory(_parse_argument(argument))
 
 
 def _parse_argument(text: str) -> Any:
@@ -43,47 +105,11 @@ def _parse_argument(text: str) -> Any:
     return int(text) if text.isdigit() else text
 
 
-_S, _F, _P = PipelineStage.S_TIR, PipelineStage.FLAT, PipelineStage.PACKED
-DEFAULT_PIPELINE: tuple[PassSpec, ...] = tuple(PassSpec(name, stage) for name, stage in (
-    ("s_tir.CanonicalizeLoop", _S), ("s_tir.LowerCrossThreadReduction", _S), ("s_tir.LowerInitBlock", _S),
-    ("s_tir.PlanAndUpdateBufferAllocationLocation", _S), ("s_tir.ConvertBlocksToOpaque", _S),
-    ("s_tir.LiftThreadBinding", _S), ("s_tir.ManifestSharedMemoryLocalStage", _S),
-    ("s_tir.CompactBufferAllocation", _S), ("s_tir.LowerAutoCopy", _S), ("s_tir.UnifyThreadBinding", _S),
-    ("s_tir.LowerMatchBuffer", _S), ("s_tir.StmtSimplify", _S), ("s_tir.InjectPermutedLayout", _S),
-    ("s_tir.AnnotateIrregularLoop", _S), ("s_tir.InjectSoftwarePipeline", _S), ("s_tir.TransformMmaBufferLayout", _S),
-    ("s_tir.LowerOpaqueBlock", _S),
-    ("tirx.FlattenBuffer", _F), ("tirx.BF16ComputeLegalize", _F), ("tirx.NarrowDataType:32", _F),
-    ("s_tir.LoopPartition", _F), ("tirx.VectorizeLoop:True", _F), ("s_tir.InjectVirtualThread", _F),
-    ("s_tir.InjectDoubleBuffer", _F), ("tirx.StorageRewrite", _F), ("s_tir.HoistIfThenElse", _F),
-    ("tirx.UnrollLoop", _F), ("s_tir.RenormalizeSplitPattern", _F), ("tirx.StmtSimplify", _F),
-    ("tirx.RemoveNoOp", _F), ("s_tir.RewriteUnsafeSelect", _F), ("tirx.CommonSubexprElim", _F),
-    ("tirx.FP8ComputeLegalize", _F), ("s_tir.VerifyVTCMLimit", _F), ("s_tir.LowerVtcmAlloc", _F),
-    ("tirx.VerifyMemory", _F), ("tirx.AnnotateEntryFunc", _F), ("s_tir.ThreadSync:shared", _F),
-    ("s_tir.ThreadSync:shared.dyn", _F), ("s_tir.ThreadSync:warp", _F), ("s_tir.InferFragment", _F),
-    ("s_tir.LowerThreadAllreduce", _F), ("s_tir.MergeSharedMemoryAllocations", _F), ("tirx.SplitHostDevice", _F),
-    ("tirx.MakePackedAPI", _P), ("tirx.FP8StorageLegalize", _P), ("tirx.BF16StorageLegalize", _P),
-))
-PASSES: dict[str, PassSpec] = {spec.name: spec for spec in DEFAULT_PIPELINE}
-PIPELINE_NAME = "tzer"
-
-
-def default_pipeline() -> tuple[str, ...]:
-    return tuple(spec.name for spec in DEFAULT_PIPELINE)
-
-
-def keeps_stage_order(pipeline: tuple[str, ...]) -> bool:
-    """Every pass is known and the stages never go backwards."""
-    if any(name not in PASSES for name in pipeline):
-        return False
-    stages = [PASSES[name].stage for name in pipeline]
-    return all(a <= b for a, b in zip(stages, stages[1:]))
-
-
-def register(pipeline: tuple[str, ...]) -> str:
-    """Register `pipeline` as TVM's TIR pipeline PIPELINE_NAME (replacing the last one) and return that name."""
+def register(pipeline: tuple[str, ...], name: str = PIPELINE_NAME) -> str:
+    """Register `pipeline` as TVM's TIR pipeline `name` (replacing the last one of that name) and return the name."""
     import tvm
     from tvm.s_tir.pipeline import finalize_device_passes, finalize_host_passes
 
-    sequential = tvm.transform.Sequential([PASSES[name].construct() for name in pipeline])
-    tvm.tirx.register_tir_pipeline(PIPELINE_NAME, lambda: (sequential, finalize_host_passes, finalize_device_passes))
-    return PIPELINE_NAME
+    sequential = tvm.transform.Sequential([construct(p) for p in pipeline])
+    tvm.tirx.register_tir_pipeline(name, lambda: (sequential, finalize_host_passes, finalize_device_passes))
+    return name

@@ -1,42 +1,72 @@
 """Oracles, registered by name: each decides whether one run's output is right.
 
-An oracle gets the program, the inputs TVM saw and TVM's output, and returns a `Comparison` (tzer.judge.tolerance).
+An oracle gets the `Evidence` of one execution (the program, the inputs TVM saw, TVM's output and, for mutants,
+the output of the same mutant under the minimal lowering) and returns a `Comparison` (tzer.judge.tolerance).
 To add one: subclass `Oracle`, implement `judge`, register it in `ORACLES`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from tzer.judge.tolerance import Comparison, compare, tolerance_for
+from tzer.judge.tolerance import Comparison, compare, compare_runs, tolerance_for
 from tzer.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    program: Any  # tzer.generate.graph.Program: the generated program, before any mutation
+    inputs: Sequence[np.ndarray]
+    output: np.ndarray
+    lowered_reference: np.ndarray | None = None  # the mutant's output under the minimal lowering
 
 
 class Oracle:
     name: ClassVar[str]
 
-    def judge(self, program: Any, inputs: Sequence[np.ndarray], output: np.ndarray) -> Comparison:
+    def judge(self, evidence: Evidence) -> Comparison:
         raise NotImplementedError
 
 
+def _tolerance(program: Any):
+    spec = program.spec
+    return tolerance_for(spec.dtype, spec.accumulation(), spec.transcendental)
+
+
 class ReferenceOracle(Oracle):
-    """TVM's output against the program's PyTorch reference, computed in float64, under the tolerance policy."""
+    """TVM's output against the program's PyTorch reference, computed in float64, under the tolerance policy.
+    Holds for unmutated programs and for mutants of semantics-preserving mutators (schedules, pass sequences)."""
 
     name = "reference"
 
-    def judge(self, program: Any, inputs: Sequence[np.ndarray], output: np.ndarray) -> Comparison:
+    def judge(self, evidence: Evidence) -> Comparison:
         import torch
 
-        tensors = [torch.from_numpy(x).to(torch.float64) for x in inputs]
+        tensors = [torch.from_numpy(x).to(torch.float64) for x in evidence.inputs]
         with torch.no_grad():
-            expected = program.reference(tensors).numpy()
-            magnitude = program.magnitude([t.abs() for t in tensors]).numpy()
-        spec = program.spec
-        tolerance = tolerance_for(spec.dtype, spec.accumulation(), spec.transcendental)
-        return compare(output, expected, spec.dtype, tolerance, magnitude)
+            expected = evidence.program.reference(tensors).numpy()
+            magnitude = evidence.program.magnitude([t.abs() for t in tensors]).numpy()
+        return compare(evidence.output, expected, evidence.program.spec.dtype, _tolerance(evidence.program),
+                       magnitude)
 
 
-ORACLES: Registry[type[Oracle]] = Registry("oracle", {"reference": "tzer.judge.oracles:ReferenceOracle"})
+class MinimalLoweringOracle(Oracle):
+    """Tzer's opt-vs-unopt check, for mutants that changed the program's meaning: the fuzzed pipeline's output
+    against the same mutant lowered by the minimal pipeline with every loop serial (tzer.judge.bounds)."""
+
+    name = "minimal_lowering"
+
+    def judge(self, evidence: Evidence) -> Comparison:
+        assert evidence.lowered_reference is not None, "the runner builds the minimal lowering first"
+        return compare_runs(evidence.output, evidence.lowered_reference, evidence.program.spec.dtype,
+                            _tolerance(evidence.program))
+
+
+ORACLES: Registry[type[Oracle]] = Registry("oracle", {
+    "reference": "tzer.judge.oracles:ReferenceOracle",
+    "minimal_lowering": "tzer.judge.oracles:MinimalLoweringOracle",
+})

@@ -111,3 +111,23 @@ def compare(got: np.ndarray, ref: np.ndarray, dtype: str, tolerance: Tolerance,
         f"rtol {tolerance.rtol:.3g}, atol {tolerance.atol:.3g} x scale {scale:.3g})"
     )
     return Comparison(False, max_abs, max_rel, count, message)
+
+
+def compare_runs(got: np.ndarray, ref: np.ndarray, dtype: str, tolerance: Tolerance) -> Comparison:
+    """Judge one TVM build's output against another's (opt vs unopt), both in `dtype`. A mutant's reference may
+    hold NaN or Inf (a perturbed constant divides by zero): there `got` must hold the same special value. Finite
+    elements are judged as in `compare`, scaled by |ref|."""
+    got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
+    special = ~np.isfinite(ref64)
+    same_special = special & ((np.isnan(ref64) & np.isnan(got64)) | (ref64 == got64))
+    finite_ref = np.where(special, 0.0, ref64)
+    finite_got = np.where(same_special, 0.0, got64)
+    result = compare(finite_got, finite_ref, dtype, tolerance)
+    mismatched_specials = int((special & ~same_special).sum())
+    if mismatched_specials == 0:
+        return result
+    index = tuple(int(i) for i in np.argwhere(special & ~same_special)[0])
+    message = (f"{mismatched_specials} of {got.size} non-finite reference elements differ; first at {index}: got "
+               f"{float(got64[index])!r}, expected {float(ref64[index])!r}")
+    return Comparison(False, float("inf"), float("inf"), result.bad_elements + mismatched_specials,
+                      message if result.ok else f"{result.message}; {message}")

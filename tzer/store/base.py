@@ -78,7 +78,7 @@ class CampaignRecord:
     stop_reason: str | None
     stats: CampaignStats
     config: dict[str, Any] = dataclasses.field(default_factory=dict)
-    rng_state: list | None = None  # the engine's random.Random state at the last checkpoint (JSON)
+    engine_state: Any = None  # the engine's resumable state at the last checkpoint (JSON: rng and scheduler)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +94,9 @@ class Store:
         raise NotImplementedError
 
     def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase],
-                   rng_state: list | None = None) -> None:
+                   engine_state: Any = None) -> None:
         """Store, in one transaction, the campaign's totals, one timeline point, the test cases executed since the
-        last call and the engine's rng state: a resumed campaign continues from exactly this point."""
+        last call and the engine's state (rng, scheduler): a resumed campaign continues from exactly this point."""
         raise NotImplementedError
 
     def last_campaign(self) -> CampaignRecord | None:

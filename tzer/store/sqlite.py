@@ -18,7 +18,7 @@ from tzer.errors import StoreError
 from tzer.records import CampaignStats, Finding, Signature, TestCase, canonical_json
 from tzer.store.base import CampaignRecord, Occurrence, Store, StoredFinding, TimelinePoint
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -26,7 +26,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE campaigns (
     id INTEGER PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL, seed INTEGER NOT NULL, target TEXT NOT NULL,
     mode TEXT NOT NULL, tvm_version TEXT NOT NULL, config TEXT NOT NULL, stop_reason TEXT, stats TEXT NOT NULL,
-    rng_state TEXT
+    engine_state TEXT
 );
 CREATE TABLE test_cases (
     key TEXT PRIMARY KEY, generator TEXT NOT NULL, record TEXT NOT NULL, campaign_id INTEGER, added_at REAL NOT NULL
@@ -54,13 +54,12 @@ CREATE TABLE timeline (
 # Upgrades of older stores, each from version N to N+1, in one transaction: nothing stored is lost.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE campaigns ADD COLUMN rng_state TEXT",),
+    2: ("ALTER TABLE campaigns RENAME COLUMN rng_state TO engine_state",),  # it now holds the scheduler's too
 }
 
 
 def _stats_from_json(text: str) -> CampaignStats:
-    data = json.loads(text)
-    return CampaignStats(data["elapsed"], data["executions"], data["invalid"], data["findings"],
-                         data["new_findings"], data["coverage"])
+    return CampaignStats.from_json(json.loads(text))
 
 
 class SQLiteStore(Store):
@@ -160,7 +159,7 @@ class SQLiteStore(Store):
             return int(cursor.lastrowid)
 
     def checkpoint(self, campaign_id: int, stats: CampaignStats, test_cases: Iterable[TestCase],
-                   rng_state: list | None = None) -> None:
+                   engine_state: Any = None) -> None:
         now = time.time()
         with self._transaction() as db:
             db.executemany(
@@ -168,8 +167,8 @@ class SQLiteStore(Store):
                 [(tc.key, tc.generator, canonical_json(tc.to_json()), campaign_id, now) for tc in test_cases],
             )
             text = canonical_json(stats.to_json())
-            db.execute("UPDATE campaigns SET stats=?, rng_state=coalesce(?, rng_state) WHERE id=?",
-                       (text, canonical_json(rng_state) if rng_state is not None else None, campaign_id))
+            db.execute("UPDATE campaigns SET stats=?, engine_state=coalesce(?, engine_state) WHERE id=?",
+                       (text, canonical_json(engine_state) if engine_state is not None else None, campaign_id))
             db.execute("INSERT OR REPLACE INTO timeline VALUES (?, ?, ?)", (campaign_id, stats.elapsed, text))
 
     def end_campaign(self, campaign_id: int, stats: CampaignStats, stop_reason: str) -> None:
@@ -182,7 +181,7 @@ class SQLiteStore(Store):
         with self._transaction() as db:
             db.execute("UPDATE campaigns SET ended_at=NULL, stop_reason=NULL WHERE id=?", (campaign_id,))
 
-    _CAMPAIGN_COLUMNS = "id, started_at, ended_at, seed, target, mode, tvm_version, stop_reason, stats, config, rng_state"
+    _CAMPAIGN_COLUMNS = "id, started_at, ended_at, seed, target, mode, tvm_version, stop_reason, stats, config, engine_state"
 
     @staticmethod
     def _campaign(row: tuple) -> CampaignRecord:

@@ -1,0 +1,114 @@
+"""The schedulers of the four modes: what they draw, what outcomes teach them, and their state through JSON."""
+
+import dataclasses
+import json
+import random
+
+import pytest
+
+from tzer.config import FuzzConfig
+from tzer.records import Execution, Invalidity, MutationStep, TestCase, Verdict
+from tzer.scheduling import SCHEDULERS, MAX_STEPS
+
+GENERATORS = ("max_pool", "conv")
+PASSED = Execution(Verdict.PASS)
+
+
+def scheduler(mode: str, seed: int = 0, **changes):
+    config = FuzzConfig(seed=seed, mode=mode, generators=GENERATORS, **changes)
+    return SCHEDULERS.get(mode)(config, random.Random(seed))
+
+
+def seeded(mode: str, seed: int = 0, **changes):
+    """A scheduler whose pool holds one fresh program."""
+    s = scheduler(mode, seed, **changes)
+    first = s.next_test_case()
+    assert s.observe(first, PASSED, new_features=3) == first
+    return s, first
+
+
+def mutants(s, count: int) -> list[TestCase]:
+    return [s.next_test_case() for _ in range(count)]
+
+
+def test_generate_mode_draws_fresh_unmutated_programs_only():
+    s = scheduler("generate")
+    drawn = mutants(s, 20)
+    assert all(not tc.mutations and tc.passes.pipeline is None and tc.generator in GENERATORS for tc in drawn)
+    assert len({tc.key for tc in drawn}) == 20
+
+
+def test_ir_mode_adds_one_step_to_a_pool_entry_and_keeps_its_passes():
+    s, first = seeded("ir")
+    drawn = [tc for tc in mutants(s, 40) if tc.mutations]
+    assert len(drawn) >= 30  # a tenth or so are fresh programs
+    for tc in drawn:
+        assert tc.params == first.params and tc.passes == first.passes and len(tc.mutations) == 1
+
+
+def test_pass_mode_changes_passes_only():
+    s, first = seeded("pass")
+    drawn = [tc for tc in mutants(s, 40) if tc.params == first.params]
+    assert len(drawn) >= 30
+    assert all(not tc.mutations and tc.passes != first.passes for tc in drawn)
+
+
+def test_joint_mode_moves_to_pass_mutation_after_n_max_fruitless_ir_mutations():
+    s, first = seeded("joint", n_max=3)
+    for _ in range(3):
+        tc = next(tc for tc in iter(s.next_test_case, None) if tc.params == first.params)
+        assert tc.mutations and tc.passes == first.passes  # IR mutation while the entry has fails < n_max
+        assert s.observe(tc, PASSED, new_features=0) is None
+    tc = next(tc for tc in iter(s.next_test_case, None) if tc.params == first.params)
+    assert not tc.mutations and tc.passes != first.passes  # then a pass mutation
+    s.observe(tc, PASSED, new_features=0)
+    tc = next(tc for tc in iter(s.next_test_case, None) if tc.params == first.params)
+    assert tc.mutations  # which resets the count: IR mutation again
+
+
+def test_a_mutant_with_new_feedback_joins_the_pool_with_its_steps_as_applied():
+    s, first = seeded("ir")
+    tc = next(tc for tc in iter(s.next_test_case, None) if tc.mutations)
+    applied = (dataclasses.replace(tc.mutations[0], seed=tc.mutations[0].seed + 1, trace='{"t": 1}'),)
+    kept = s.observe(tc, Execution(Verdict.PASS, applied=applied), new_features=1)
+    assert kept == dataclasses.replace(tc, mutations=applied)
+    assert [e.test_case for e in s.pool.values()] == [first, kept]
+    stats = dict(s.mutator_stats())[tc.mutations[0].mutator]
+    assert (stats.tries, stats.valid, stats.new, stats.invalid) == (1, 1, 1, 0)
+
+
+def test_invalid_and_finding_outcomes_are_counted_per_mutator_and_never_join_the_pool():
+    s, _ = seeded("ir")
+    outcomes = [Execution(Verdict.INVALID, invalidity=Invalidity.NO_SITE),
+                Execution(Verdict.INVALID, invalidity=Invalidity.OUT_OF_BOUNDS), Execution(Verdict.FINDING)]
+    mutated = [tc for tc in mutants(s, 40) if tc.mutations][:3]
+    for tc, execution in zip(mutated, outcomes):
+        assert s.observe(tc, execution, new_features=5) is None
+    totals = [stats for _, stats in s.mutator_stats()]
+    assert sum(t.tries for t in totals) == 3 and sum(t.no_site for t in totals) == 1
+    assert sum(t.invalid for t in totals) == 1 and sum(t.findings for t in totals) == 1
+    assert sum(t.valid for t in totals) == 1 and len(s.pool) == 1
+
+
+def test_an_entry_with_max_steps_gets_no_more_ir_mutation():
+    s, first = seeded("ir")
+    long_chain = dataclasses.replace(first, mutations=tuple(MutationStep("m", i) for i in range(MAX_STEPS)))
+    s.pool = {0: type(s.pool[0])(long_chain)}
+    assert all(not tc.mutations for tc in mutants(s, 20))  # fresh programs instead
+
+
+@pytest.mark.parametrize("mode", ["ir", "pass", "joint"])
+def test_state_round_trips_through_json_and_a_restored_scheduler_draws_the_same(mode):
+    s, _ = seeded(mode, seed=4)
+    for tc in mutants(s, 10):
+        s.observe(tc, PASSED, new_features=1)
+    state = json.loads(json.dumps(s.state()))
+    stats = s.mutator_stats()
+    assert sum(t.tries for _, t in stats) > 0
+    rng_state = s.rng.getstate()
+    expected = mutants(s, 10)
+    restored = scheduler(mode, seed=99)
+    restored.restore(state)
+    restored.rng.setstate(rng_state)
+    assert mutants(restored, 10) == expected
+    assert restored.mutator_stats() == stats

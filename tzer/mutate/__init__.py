@@ -1,0 +1,61 @@
+"""Mutation: registered mutators that change a program's TIR, and how a recorded mutation step is replayed.
+
+A mutator is a callable `(mod: tvm.IRModule, rng: random.Random) -> tvm.IRModule | None`. It never changes its
+input (TVM IR is immutable; build a new module), draws every choice from `rng` (so one seed gives one mutant), and
+returns None when it finds nothing to mutate. It need not guarantee validity: the engine checks every mutant with
+TVM's verifier and counts the ones TVM rejects as invalid, per mutator.
+
+Three tables name them, by what a mutant means:
+- general TIR mutators change the program's meaning; their mutants are judged against a minimal lowering of the
+  same mutant (opt-vs-unopt);
+- structural wrappers (Tzer's): wrap statements or expressions in loops, conditions, attributes, Let or Select;
+  they may change the meaning too, so they are judged like general mutators;
+- schedule mutators apply S-TIR schedule primitives, which preserve the meaning; their mutants are judged against
+  the unmutated program's PyTorch reference. Each also offers `traced(mod, rng) -> (mod, trace_json) | None`, and the
+  trace, recorded in the step, replays it without redrawing.
+
+To add a mutator: write it in the module of its kind and add one line to that kind's table below.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+from tzer.registry import Registry
+
+# general TIR mutators: tzer/mutate/ir.py
+GENERAL: dict[str, str] = {
+}
+
+# structural wrappers: tzer/mutate/wrap.py
+WRAPPERS: dict[str, str] = {
+    "wrap_loop": "tzer.mutate.wrap:wrap_loop",
+    "wrap_if": "tzer.mutate.wrap:wrap_if",
+    "wrap_attr": "tzer.mutate.wrap:wrap_attr",
+    "wrap_alloc": "tzer.mutate.wrap:wrap_alloc",
+    "wrap_select": "tzer.mutate.wrap:wrap_select",
+    "wrap_let": "tzer.mutate.wrap:wrap_let",
+}
+
+# semantics-preserving schedule mutators: tzer/mutate/schedule.py
+SCHEDULE: dict[str, str] = {
+    f"schedule_{primitive}": f"tzer.mutate.schedule:schedule_{primitive}"
+    for primitive in ("split", "reorder", "fuse", "parallel", "vectorize", "unroll", "cache_read", "cache_write",
+                      "compute_at", "reverse_compute_at", "compute_inline", "reverse_compute_inline", "rfactor",
+                      "decompose_reduction", "blockize", "storage_align")
+}
+
+MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("mutator", {**GENERAL, **WRAPPERS, **SCHEDULE})
+SEMANTICS_PRESERVING = frozenset(SCHEDULE)
+
+
+def well_formed_or_none(mod: Any) -> Any:
+    """`mod` if TVM's S-TIR verifier accepts it, else None: mutators end with this, so what they return is
+    well-formed. (TVM may still reject it later, at compile time: that is counted as an invalid mutant.)"""
+    import tvm
+
+    try:
+        return mod if tvm.s_tir.analysis.verify_well_formed(mod, assert_mode=False) else None
+    except Exception:  # the verifier raises on some malformed IR instead of returning False
+        return None

@@ -1,0 +1,58 @@
+"""Replaying mutation steps: a test case's recorded steps, applied in order to its generated program.
+
+Each step is (mutator, seed[, schedule trace]). A step with a trace replays the trace; one without runs its mutator
+with `Random(seed)`, and where that finds no site, with `Random(seed + 1)`, ... (`MutationStep.SEED_TRIES` seeds),
+so the outcome depends on the record alone. The result carries the steps as applied (the seed that worked, the
+schedule trace), which is what the store keeps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from tzer.mutate import MUTATORS, SEMANTICS_PRESERVING
+from tzer.records import MutationStep
+
+
+@dataclasses.dataclass(frozen=True)
+class Mutated:
+    mod: Any | None  # None: a step found no site
+    applied: tuple[MutationStep, ...]  # the steps as applied; up to and without the failing one when mod is None
+
+
+def preserves_semantics(steps: Sequence[MutationStep]) -> bool:
+    """Whether every step keeps the program's meaning, so its PyTorch reference still holds."""
+    return all(step.mutator in SEMANTICS_PRESERVING for step in steps)
+
+
+def apply_steps(mod: Any, steps: Sequence[MutationStep]) -> Mutated:
+    applied: list[MutationStep] = []
+    for step in steps:
+        result = _apply_step(mod, step)
+        if result is None:
+            return Mutated(None, tuple(applied))
+        mod, step = result
+        applied.append(step)
+    return Mutated(mod, tuple(applied))
+
+
+def _apply_step(mod: Any, step: MutationStep) -> tuple[Any, MutationStep] | None:
+    if step.trace:
+        from tzer.mutate.schedule import replay_trace
+
+        return replay_trace(mod, step.trace), step
+    mutator = MUTATORS.get(step.mutator)
+    traced = getattr(mutator, "traced", None)
+    for seed in range(step.seed, step.seed + MutationStep.SEED_TRIES):
+        if traced is not None:
+            result = traced(mod, random.Random(seed))
+            if result is not None:
+                return result[0], MutationStep(step.mutator, seed, result[1])
+        else:
+            mutant = mutator(mod, random.Random(seed))
+            if mutant is not None:
+                return mutant, MutationStep(step.mutator, seed)
+    return None

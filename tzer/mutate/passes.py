@@ -1,0 +1,131 @@
+"""Pass mutators: new pass sequences and PassContext configs for a test case (Tzer's pass mutation).
+
+A pass mutator is `(passes: PassConfig, rng) -> PassConfig | None`: pure data, no TVM. The pipelines it draws keep
+the skeleton and put passes only where they are supported (tzer.execute.pipeline), so TVM accepts most of them; one
+mutator, `pass.misorder`, puts a pass where it is not supported, and the scheduler calls it at a low rate: TVM may
+reject such a sequence (counted invalid), but it must not crash or hang on it, and those are findings.
+
+To add one: write it here and add it to `PASS_MUTATORS`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any, Callable
+
+from tzer.execute.pipeline import POSITIONS, SKELETON, default_pipeline, positions_of, supported_positions
+from tzer.records import PassConfig
+
+# PassContext configs and the values drawn for them. Left out on purpose: tirx.enable_fast_math (changes results
+# within its rights: the oracles would flag it), the GPU- and Hexagon-only keys, and the profiling instruments.
+CONFIG_VALUES: dict[str, list[Any]] = {
+    "tirx.disable_vectorize": [True, False],
+    "tirx.disable_cse_tir": [True, False],
+    "tirx.disable_storage_rewrite": [True, False],
+    "tirx.debug_keep_trivial_loop": [True, False],
+    "tirx.enable_buffer_level_predication": [True, False],
+    "tirx.noalias": [True, False],
+    "tirx.disable_assert": [True, False],
+}
+STRUCT_CONFIG_FIELDS: dict[str, dict[str, list[Any]]] = {
+    "tirx.UnrollLoop": {"auto_max_step": [0, 4, 16, 64, 512], "auto_max_depth": [1, 2, 4, 8],
+                        "auto_max_extent": [0, 2, 8, 32], "explicit_unroll": [True, False],
+                        "unroll_local_access": [True, False]},
+    "s_tir.LoopPartition": {"partition_const_loop": [True, False], "no_unroll_loop_with_extent_one": [True, False],
+                            "unroll_loop_with_partition_hint_no_interval": [True, False]},
+    "tirx.StmtSimplify": {"transitively_prove_inequalities": [True, False],
+                          "convert_boolean_to_and_of_ors": [True, False],
+                          "apply_constraints_to_boolean_branches": [True, False]},
+    "tirx.RemoveNoOp": {"max_simplification_steps": [0, 1, 10, 1000]},
+    "s_tir.HoistIfThenElse": {"support_block_scope_hoisting": [True, False]},
+    "s_tir.InjectDoubleBuffer": {"split_loop": [1, 2, 4]},
+    "s_tir.HoistExpression": {"hoisted_conditionals": list(range(8)), "hoisted_let_bindings": list(range(8))},
+}
+
+
+def _pipeline(passes: PassConfig) -> list[str]:
+    return list(passes.pipeline if passes.pipeline is not None else default_pipeline())
+
+
+def _with_pipeline(passes: PassConfig, pipeline: list[str]) -> PassConfig:
+    return dataclasses.replace(passes, pipeline=tuple(pipeline))
+
+
+def _insertion_points(pipeline: list[str], position: int) -> list[int]:
+    """Indices in `pipeline` where an inserted pass lands at skeleton position `position`."""
+    positions = positions_of(tuple(pipeline)) + [len(SKELETON)]
+    return [i for i, p in enumerate(positions) if p == position]
+
+
+def insert_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Insert a pass where it is supported."""
+    name, allowed = rng.choice(sorted(supported_positions().items()))
+    pipeline = _pipeline(passes)
+    index = rng.choice(_insertion_points(pipeline, rng.choice(sorted(allowed))))
+    return _with_pipeline(passes, pipeline[:index] + [name] + pipeline[index:])
+
+
+def drop_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Drop a pass outside the skeleton."""
+    pipeline = _pipeline(passes)
+    droppable = [i for i, name in enumerate(pipeline) if name not in SKELETON]
+    if not droppable:
+        return None
+    index = rng.choice(droppable)
+    return _with_pipeline(passes, pipeline[:index] + pipeline[index + 1:])
+
+
+def repeat_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Run a pass of the pipeline once more, later, where it is still supported."""
+    pipeline = _pipeline(passes)
+    supported = supported_positions()
+    positions = positions_of(tuple(pipeline))
+    choices = [(i, name) for i, name in enumerate(pipeline) if name in supported]
+    if not choices:
+        return None
+    index, name = rng.choice(choices)
+    later = [i for i in range(index + 1, len(pipeline) + 1)
+             if (positions + [len(SKELETON)])[i] in supported[name]]
+    if not later:
+        return None
+    at = rng.choice(later)
+    return _with_pipeline(passes, pipeline[:at] + [name] + pipeline[at:])
+
+
+def set_config(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Set one PassContext config item, or one field of a structured one."""
+    config = dict(passes.config)
+    key = rng.choice(sorted(CONFIG_VALUES) + sorted(STRUCT_CONFIG_FIELDS))
+    if key in CONFIG_VALUES:
+        config[key] = rng.choice(CONFIG_VALUES[key])
+    else:
+        field = rng.choice(sorted(STRUCT_CONFIG_FIELDS[key]))
+        config[key] = {**config.get(key, {}), field: rng.choice(STRUCT_CONFIG_FIELDS[key][field])}
+    return dataclasses.replace(passes, config=tuple(config.items()))
+
+
+def misorder_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Put a pass where it is not supported (or a skeleton pass out of order): TVM should reject, not crash."""
+    pipeline = _pipeline(passes)
+    supported = supported_positions()
+    unsupported = sorted((name, p) for name, allowed in supported.items()
+                         for p in range(POSITIONS) if p not in allowed)
+    if rng.random() < 0.2 or not unsupported:
+        index = rng.randrange(len(pipeline))
+        moved = pipeline[:index] + pipeline[index + 1:]
+        at = rng.randrange(len(moved) + 1)
+        return _with_pipeline(passes, moved[:at] + [pipeline[index]] + moved[at:])
+    name, position = rng.choice(unsupported)
+    index = rng.choice(_insertion_points(pipeline, position))
+    return _with_pipeline(passes, pipeline[:index] + [name] + pipeline[index:])
+
+
+PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None]] = {
+    "pass.insert": insert_pass,
+    "pass.drop": drop_pass,
+    "pass.repeat": repeat_pass,
+    "pass.config": set_config,
+    "pass.misorder": misorder_pass,
+}
+MISORDER = "pass.misorder"

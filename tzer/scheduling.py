@@ -1,0 +1,199 @@
+"""Scheduling: where the engine's next test case comes from, one scheduler per mode, and what outcomes teach it.
+
+- generate: fresh programs from the generators, nothing else (the baseline of the ablations).
+- ir: a seed pool of (program, pass sequence) entries; each test case is an entry with one more IR mutation (a
+  general mutator, a structural wrapper or a schedule primitive; tzer.mutate).
+- pass: the same pool; each test case is an entry with a mutated pass sequence or PassContext config
+  (tzer.mutate.passes).
+- joint (Tzer, OOPSLA 2022): an entry is mutated in IR until `n_max` tries in a row bring no new feedback, then it
+  gets one pass mutation, and IR mutation goes on.
+A test case that brings new feedback (tzer.observe) joins the pool. Fresh programs keep arriving at `FRESH_RATE`.
+Mutators are drawn with weights that favour those whose mutants were valid and new (per-mutator statistics, which
+`tzer stats` reports). All choices come from the engine's `random.Random`; the pool and the statistics are part of
+the engine's checkpointed state, so a resumed campaign goes on where it stopped.
+
+To add a mode: subclass `Scheduler`, override `_mutate`, and register it in `SCHEDULERS`.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import random
+from typing import Any
+
+from tzer.records import Execution, Invalidity, MutationStep, MutatorStats, TestCase, Verdict
+from tzer.registry import Registry
+
+FRESH_RATE = 0.1  # share of test cases that are fresh programs, once the pool has entries
+MIN_POOL = 8  # below this many entries, every valid fresh program joins the pool, new feedback or not
+MAX_POOL = 256  # beyond it, a random entry leaves
+MAX_STEPS = 12  # an entry with this many mutation steps gets no more IR mutation
+MISORDER_RATE = 0.05  # share of pass mutations that put a pass where it is not supported
+DEFAULT_N_MAX = 4
+
+
+@dataclasses.dataclass
+class PoolEntry:
+    test_case: TestCase
+    fails: int = 0  # IR mutations in a row that brought nothing new
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    entry_id: int | None  # the pool entry mutated; None for a fresh program or a corpus seed
+    mutator: str | None  # None for a fresh program
+
+
+class Scheduler:
+    def __init__(self, config: Any, rng: random.Random):
+        self.config = config
+        self.rng = rng
+        self.pool: dict[int, PoolEntry] = {}
+        self._next_id = 0
+        self._stats: dict[str, MutatorStats] = {}
+        self._origins: dict[str, collections.deque[Origin]] = collections.defaultdict(collections.deque)
+
+    # What the engine calls
+
+    def next_test_case(self) -> TestCase:
+        test_case, origin = None, Origin(None, None)
+        if self.pool and self.rng.random() >= FRESH_RATE:
+            entry_id = self.rng.choice(sorted(self.pool))
+            mutated = self._mutate(self.pool[entry_id])
+            if mutated is not None:
+                test_case, origin = mutated[0], Origin(entry_id, mutated[1])
+        if test_case is None:
+            test_case = self._fresh()
+        self._origins[test_case.key].append(origin)
+        return test_case
+
+    def observe(self, test_case: TestCase, execution: Execution, new_features: int) -> TestCase | None:
+        """Learn from one outcome; returns the test case (with its steps as applied) if it joined the pool."""
+        queue = self._origins.get(test_case.key)
+        origin = queue.popleft() if queue else Origin(None, None)  # corpus seeds were never scheduled
+        if queue is not None and not queue:
+            del self._origins[test_case.key]
+        valid = execution.verdict is Verdict.PASS
+        keep = valid and (new_features > 0 or (origin.mutator is None and len(self.pool) < MIN_POOL))
+        if origin.mutator is not None:
+            self._count(origin.mutator, execution, keep)
+        parent = self.pool.get(origin.entry_id) if origin.entry_id is not None else None
+        if parent is not None:
+            parent.fails = 0 if keep or _is_pass_mutator(origin.mutator) else parent.fails + 1
+        if not keep:
+            return None
+        kept = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
+        self._add(kept)
+        return kept
+
+    def mutator_stats(self) -> tuple[tuple[str, MutatorStats], ...]:
+        return tuple(sorted(self._stats.items()))
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "pool": [[entry_id, entry.test_case.to_json(), entry.fails] for entry_id, entry in sorted(self.pool.items())],
+            "next_id": self._next_id,
+            "stats": {name: stats.to_json() for name, stats in sorted(self._stats.items())},
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.pool = {int(i): PoolEntry(TestCase.from_json(tc), int(fails)) for i, tc, fails in state["pool"]}
+        self._next_id = int(state["next_id"])
+        self._stats = {name: MutatorStats.from_json(value) for name, value in state["stats"].items()}
+
+    # What modes decide
+
+    def _mutate(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        """The next test case made from `entry` and the mutator that made it; None: a fresh program instead."""
+        return None
+
+    def _ir_mutation(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        from tzer.mutate import MUTATORS
+
+        test_case = entry.test_case
+        if len(test_case.mutations) >= MAX_STEPS:
+            return None
+        name = self._choose(MUTATORS.names())
+        step = MutationStep(name, self.rng.getrandbits(32))
+        return dataclasses.replace(test_case, mutations=test_case.mutations + (step,)), name
+
+    def _pass_mutation(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        from tzer.mutate.passes import MISORDER, PASS_MUTATORS
+
+        if self.rng.random() < MISORDER_RATE:
+            name = MISORDER
+        else:
+            name = self._choose([n for n in PASS_MUTATORS if n != MISORDER])
+        passes = PASS_MUTATORS[name](entry.test_case.passes, self.rng)
+        if passes is None:
+            return None
+        return dataclasses.replace(entry.test_case, passes=passes), name
+
+    # Helpers
+
+    def _fresh(self) -> TestCase:
+        from tzer.generate import draw_test_case
+
+        generator = self.rng.choice(self.config.generator_names)
+        return draw_test_case(self.rng, generator, self.config.target, self.config.pass_config)
+
+    def _choose(self, names: list[str]) -> str:
+        """A mutator, favouring those whose mutants were valid and brought new feedback (never starving one)."""
+        weights = [max(0.05, (1 + s.new + 0.25 * s.valid) / (2 + s.tries))
+                   for s in (self._stats.get(name, MutatorStats()) for name in names)]
+        return self.rng.choices(names, weights)[0]
+
+    def _count(self, mutator: str, execution: Execution, kept: bool) -> None:
+        s = self._stats.get(mutator, MutatorStats())
+        invalid = execution.verdict is Verdict.INVALID
+        no_site = invalid and execution.invalidity is Invalidity.NO_SITE
+        self._stats[mutator] = dataclasses.replace(
+            s, tries=s.tries + 1, no_site=s.no_site + int(no_site), invalid=s.invalid + int(invalid and not no_site),
+            valid=s.valid + int(not invalid), findings=s.findings + int(execution.verdict is Verdict.FINDING),
+            new=s.new + int(kept))
+
+    def _add(self, test_case: TestCase) -> None:
+        if len(self.pool) >= MAX_POOL:
+            del self.pool[self.rng.choice(sorted(self.pool))]
+        self.pool[self._next_id] = PoolEntry(test_case)
+        self._next_id += 1
+
+
+def _is_pass_mutator(name: str | None) -> bool:
+    return name is not None and name.startswith("pass.")
+
+
+class GenerateScheduler(Scheduler):
+    """Fresh programs only."""
+
+    def next_test_case(self) -> TestCase:
+        return self._fresh()
+
+    def observe(self, test_case: TestCase, execution: Execution, new_features: int) -> TestCase | None:
+        return test_case if execution.verdict is Verdict.PASS else None
+
+
+class IRScheduler(Scheduler):
+    def _mutate(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        return self._ir_mutation(entry)
+
+
+class PassScheduler(Scheduler):
+    def _mutate(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        return self._pass_mutation(entry)
+
+
+class JointScheduler(Scheduler):
+    def _mutate(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        if entry.fails >= self.config.n_max or len(entry.test_case.mutations) >= MAX_STEPS:
+            return self._pass_mutation(entry) or self._ir_mutation(entry)
+        return self._ir_mutation(entry)
+
+
+SCHEDULERS: Registry[type[Scheduler]] = Registry("mode", {
+    "generate": "tzer.scheduling:GenerateScheduler",
+    "ir": "tzer.scheduling:IRScheduler",
+    "pass": "tzer.scheduling:PassScheduler",
+    "joint": "tzer.scheduling:JointScheduler",
+})
