@@ -89,7 +89,8 @@ def campaign(seed: int, iterations: int, runner, isolation: str, label: str | No
 
     with tempfile.TemporaryDirectory(prefix="tzer-bench-") as tmp:
         path = os.path.join(tmp, "bench.db")
-        config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation=isolation)
+        config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation=isolation,
+                            mode="generate")
         store = open_store(path, create=True)
         try:
             backend = make_backend(config, runner)  # before the timer: ForkServer warms the runner up here

@@ -42,6 +42,7 @@ class Symptom(enum.IntEnum):
     TIMEOUT = 4
     OUT_OF_MEMORY = 5
     MISMATCH = 6  # wrong numbers
+    OUT_OF_BOUNDS = 7  # a semantics-preserving transformation made the program access memory out of bounds
 
 
 class Verdict(enum.IntEnum):
@@ -60,6 +61,7 @@ class Invalidity(enum.IntEnum):
     OUT_OF_BOUNDS = 3  # an access of the mutant is not proven in bounds: its output would be garbage
     REFERENCE_FAILED = 4  # the minimal lowering of the mutant fails: TVM rejects the program itself
     MISUSED_PIPELINE = 5  # TVM rejects a pass sequence that runs passes where they are not supported
+    UNINITIALIZED_READ = 6  # the mutant's output depends on memory it never wrote (tzer.judge.initialization)
 
 
 @dataclasses.dataclass(frozen=True)

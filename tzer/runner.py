@@ -16,11 +16,14 @@ from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, R
 from tzer.execute.pipeline import MINIMAL_PIPELINE
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
+from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
 from tzer.judge.oracles import ORACLES, Evidence, Oracle
-from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script
+from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script, normalize_message
 from tzer.mutate.apply import apply_steps, preserves_semantics
 from tzer.observe import FEEDBACK
-from tzer.records import Execution, Invalidity, MutationStep, PassConfig, Stage, Symptom, TestCase, Verdict
+from tzer.records import (
+    Execution, Invalidity, MutationStep, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
+)
 
 
 def build(test_case: TestCase) -> Program:
@@ -73,7 +76,11 @@ class Runner:
         mod = mutated.mod
         inputs = draw_inputs(program.inputs, test_case.input_seed)
         lowered_reference = None
-        if not preserves_semantics(mutated.applied):
+        if mutated.applied and preserves_semantics(mutated.applied):
+            out_of_bounds = self._introduced_out_of_bounds(mod, mutated.applied)
+            if out_of_bounds is not None:
+                return out_of_bounds
+        elif mutated.applied:
             lowered_reference = self._lowered_reference(program, mod, inputs, listener)
             if isinstance(lowered_reference, Execution):
                 return dataclasses.replace(lowered_reference, applied=mutated.applied)
@@ -82,20 +89,46 @@ class Runner:
         execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, listener)
         return dataclasses.replace(execution, applied=mutated.applied, features=self.feedback.features(mod))
 
+    def _introduced_out_of_bounds(self, mod: Any, applied: tuple[MutationStep, ...]) -> Execution | None:
+        """A finding if semantics-preserving steps (schedule primitives) made an access of the program unprovable
+        in bounds: the generated programs are all proven in bounds, so the primitive broke the program (seen:
+        cache_read on adaptive pooling copies a window one element past the input)."""
+        from tzer.judge.bounds import unproven_access
+
+        unproven = unproven_access(mod)
+        if unproven is None:
+            return None
+        script, as_json = program_texts(mod)
+        signature = Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, applied[-1].mutator,
+                              normalize_message(unproven, names_in_script(script)))
+        return Execution(Verdict.FINDING, signature, f"out of bounds after {applied[-1].mutator}: {unproven}",
+                         program_script=script, program_json=as_json, tvm_version=self.tvm_version,
+                         applied=applied)
+
     def _lowered_reference(self, program: Program, mod: Any, inputs: list, listener: ExecutionListener):
         """The mutant's output under the minimal lowering, all loops serial; or the INVALID Execution saying why
-        there is none. A mutant that may access memory out of bounds is invalid: TVM checks nothing at run time."""
+        there is none: the mutant may access memory out of bounds (TVM checks nothing at run time), the minimal
+        lowering rejects it, or its output depends on memory it never wrote (tzer.judge.initialization)."""
         from tzer.judge.bounds import serialize_loops, unproven_access
 
         unproven = unproven_access(mod)
         if unproven is not None:
             return self._invalid(Invalidity.OUT_OF_BOUNDS, unproven)
-        result = self.executor.run(serialize_loops(mod), PassConfig(pipeline=MINIMAL_PIPELINE), inputs,
-                                   program.output.shape, program.output.dtype, listener)
-        if result.failure is not None:
-            return self._invalid(Invalidity.REFERENCE_FAILED,
-                                 f"{result.failure.error_type}: {key_line(result.failure.message)}")
-        return result.output
+        exposed, scratch = expose_allocations(serialize_loops(mod))
+        entry, failure, _ = self.executor.load(exposed, PassConfig(pipeline=MINIMAL_PIPELINE), listener)
+        outputs = []
+        for which in range(len(FILLS)) if failure is None else ():
+            buffers = [filled(program.output.shape, program.output.dtype, which),
+                       *(filled(shape, dtype, which) for shape, dtype in scratch)]
+            arrays, failure = self.executor.call(entry, [*inputs, *buffers], listener)
+            if failure is not None:
+                break
+            outputs.append(arrays[len(inputs)])
+        if failure is not None:
+            return self._invalid(Invalidity.REFERENCE_FAILED, f"{failure.error_type}: {key_line(failure.message)}")
+        if not same_output(*outputs):
+            return self._invalid(Invalidity.UNINITIALIZED_READ, "the output depends on the initial memory contents")
+        return outputs[0]
 
     def _judge(self, test_case: TestCase, program: Program, mod: Any, inputs: list, result: RunResult,
                lowered_reference: Any, listener: ExecutionListener) -> Execution:

@@ -42,7 +42,8 @@ def _integrity(path: str) -> str:
 def test_fuzz_then_stats_and_findings(cli, tmp_path):
     seeds = tmp_path / "seeds"
     save_test_case(str(seeds), draw_test_case(random.Random(5), "ponet", "llvm"))
-    result = cli.run("fuzz", "--iterations", "5", "--seed", "1", "--store", "a.db", "--corpus", str(seeds))
+    result = cli.run("fuzz", "--mode", "generate", "--iterations", "5", "--seed", "1", "--store", "a.db",
+                     "--corpus", str(seeds))
     assert result.returncode == 0, result.stderr
     assert "stopped: iteration budget reached" in result.stdout
     stats = _stats(cli, "a.db")
@@ -58,7 +59,7 @@ def test_fuzz_then_stats_and_findings(cli, tmp_path):
 def test_same_seed_same_campaign(tmp_path, runner):
     keys = []
     for name in ("x.db", "y.db"):
-        config = FuzzConfig(seed=42, store=str(tmp_path / name), iterations=4)
+        config = FuzzConfig(seed=42, store=str(tmp_path / name), iterations=4, mode="generate")
         with SQLiteStore.open(config.store, create=True) as store:
             result = Engine(config, store, make_backend(config, runner)).run()
             assert result.stop_reason is StopReason.ITERATION_BUDGET

@@ -25,7 +25,8 @@ SWEEP_SEED = 2026
 def test_unmutated_programs_give_no_mismatch(tmp_path):
     from tzer.runner import Runner
 
-    config = FuzzConfig(seed=SWEEP_SEED, store=str(tmp_path / "sweep.db"), iterations=SWEEP_PROGRAMS)
+    config = FuzzConfig(seed=SWEEP_SEED, store=str(tmp_path / "sweep.db"), iterations=SWEEP_PROGRAMS,
+                        mode="generate")
     with SQLiteStore.open(config.store, create=True) as store:
         result = Engine(config, store, make_backend(config, Runner("llvm"))).run()
         findings = store.findings()

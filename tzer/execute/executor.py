@@ -114,29 +114,43 @@ class Executor:
                 return None, _failure(Stage.LOWER, exc, tracker.running[-1])
             return None, _failure(Stage.CODEGEN, exc)
 
-    def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype,
-            listener: ExecutionListener = QUIET, instruments: Sequence[Any] = ()) -> RunResult:
-        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and run it on `inputs`."""
-        import tvm
-
+    def load(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET,
+             instruments: Sequence[Any] = ()) -> tuple[Any, Failure | None, float]:
+        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and look up its entry; returns
+        (entry or None, failure or None, seconds)."""
         start = time.perf_counter()
         listener.stage(Stage.LOWER)
         executable, failure = self.compile(mod, passes, listener, instruments)
-        compiled = time.perf_counter()
         if failure is not None:
-            return RunResult(None, failure, compiled - start, 0.0)
+            return None, failure, time.perf_counter() - start
         listener.stage(Stage.LOAD)
         try:
             entry = executable["main"]  # the first lookup JIT-compiles the LLVM module
         except Exception as exc:
-            return RunResult(None, _failure(Stage.LOAD, exc), compiled - start, 0.0)
-        loaded = time.perf_counter()
+            return None, _failure(Stage.LOAD, exc), time.perf_counter() - start
+        return entry, None, time.perf_counter() - start
+
+    def call(self, entry: Any, arrays: Sequence[np.ndarray], listener: ExecutionListener = QUIET,
+             ) -> tuple[list[np.ndarray] | None, Failure | None]:
+        """Call a loaded entry on copies of `arrays` (inputs, then outputs and scratch, pre-filled by the caller);
+        returns every array as the call left it."""
+        import tvm
+
         listener.stage(Stage.RUN)
         try:
-            args = [tvm.runtime.tensor(x, self._device) for x in inputs]
-            out = tvm.runtime.empty(out_shape, out_dtype, self._device)
-            entry(*args, out)
-            output = out.numpy()
+            tensors = [tvm.runtime.tensor(x, self._device) for x in arrays]
+            entry(*tensors)
+            return [t.numpy() for t in tensors], None
         except Exception as exc:
-            return RunResult(None, _failure(Stage.RUN, exc), loaded - start, time.perf_counter() - loaded)
-        return RunResult(output, None, loaded - start, time.perf_counter() - loaded)
+            return None, _failure(Stage.RUN, exc)
+
+    def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype,
+            listener: ExecutionListener = QUIET, instruments: Sequence[Any] = ()) -> RunResult:
+        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and run it on `inputs`."""
+        entry, failure, load_seconds = self.load(mod, passes, listener, instruments)
+        if failure is not None:
+            return RunResult(None, failure, load_seconds, 0.0)
+        start = time.perf_counter()
+        arrays, failure = self.call(entry, [*inputs, np.empty(out_shape, out_dtype)], listener)
+        output = arrays[-1] if arrays is not None else None
+        return RunResult(output, failure, load_seconds, time.perf_counter() - start)

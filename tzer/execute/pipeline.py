@@ -8,7 +8,8 @@ Every pipeline must run the skeleton (the passes without which nothing compiles)
 cuts a pipeline into positions 0..6 (0: before LowerInitBlock, ..., 6: after MakePackedAPI). Every other pass is
 supported at some positions only: running it elsewhere is misuse, which TVM may reject. Which positions, was measured
 by tools/pass_matrix.py (every pass at every position on a set of programs) into pass_stages.json beside this
-module; where the measurement has no entry, a pass is supported where TVM's default pipeline runs it. The default
+module (passes the tool had to build by hand are left out); and every pass of TVM's default pipeline is supported
+where that pipeline runs it. The default
 pipeline was read off tvm/s_tir/pipeline.py (TVM 0.27) for an llvm target with the default PassContext config.
 """
 
@@ -68,11 +69,12 @@ def supported_positions() -> dict[str, frozenset[int]]:
     for name, position in zip(DEFAULT_PIPELINE, positions_of(DEFAULT_PIPELINE)):
         if name not in SKELETON:
             supported.setdefault(name, set()).add(position)
-    if os.path.exists(_MEASURED):
-        with open(_MEASURED) as f:
-            for name, entry in json.load(f)["passes"].items():
-                if name not in SKELETON:
-                    supported.setdefault(name, set()).update(entry["ok"])
+    with open(_MEASURED) as f:
+        measured = json.load(f)
+    special = measured.get("constructed_specially", {})  # built by hand in the tool, not by `construct`: left out
+    for name, entry in measured["passes"].items():
+        if name not in SKELETON and name not in special:
+            supported.setdefault(name, set()).update(entry["ok"])
     return {name: frozenset(positions) for name, positions in supported.items() if positions}
 
 

@@ -26,6 +26,18 @@ from tzer.registry import Registry
 
 # general TIR mutators: tzer/mutate/ir.py
 GENERAL: dict[str, str] = {
+    "swap_binary_op": "tzer.mutate.ir:swap_binary_op",
+    "perturb_constant": "tzer.mutate.ir:perturb_constant",
+    "change_loop_extent": "tzer.mutate.ir:change_loop_extent",
+    "change_loop_kind": "tzer.mutate.ir:change_loop_kind",
+    "change_dtype": "tzer.mutate.ir:change_dtype",
+    "insert_cast": "tzer.mutate.ir:insert_cast",
+    "negate_condition": "tzer.mutate.ir:negate_condition",
+    "swap_branches": "tzer.mutate.ir:swap_branches",
+    "drop_statement": "tzer.mutate.ir:drop_statement",
+    "duplicate_statement": "tzer.mutate.ir:duplicate_statement",
+    "swap_statements": "tzer.mutate.ir:swap_statements",
+    "replace_index": "tzer.mutate.ir:replace_index",
 }
 
 # structural wrappers: tzer/mutate/wrap.py

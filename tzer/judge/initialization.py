@@ -1,0 +1,73 @@
+"""Reads of uninitialized memory: a mutant that reads a buffer element before writing it has no defined output.
+
+General mutators and wrappers can drop a producer, guard it with a false condition or shrink its loop, and then a
+consumer reads whatever the memory held. Two builds of such a program disagree for no fault of TVM's, so the
+opt-vs-unopt oracle must not judge it. The check is dynamic: the reference build exposes the function's
+intermediate buffers as extra parameters (`expose_allocations`), so the caller owns their memory; it runs twice, with
+every output and intermediate element set first to `FILLS[0]`, then to `FILLS[1]`, and a program whose output
+changes with the fill read memory it never wrote. The fills are a large positive and a large negative value, so a
+max or min over an uninitialized element cannot hide it.
+
+Only buffers allocated in the root block are exposed (that is where generated and scheduled programs allocate);
+allocations nested deeper stay internal, and a read of them before a write goes unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FILLS = (1.0e4, -1.0e4)  # finite in float16
+INTEGER_FILLS = (100, -100)  # in int8's range
+
+
+def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
+    """`mod` with the root block's global intermediate buffers moved into main's parameters (after the existing
+    ones), and their (shape, dtype) in that order."""
+    from tvm import s_tir, tirx
+
+    func = mod["main"]
+    realize = func.body
+    if not isinstance(realize, s_tir.SBlockRealize):
+        return mod, []
+    root = realize.block
+    exposed = [b for b in root.alloc_buffers if _scope(b) == "global" and _static_shape(b) is not None]
+    if not exposed:
+        return mod, []
+    kept = [b for b in root.alloc_buffers if not any(b.same_as(e) for e in exposed)]
+    new_root = s_tir.SBlock(root.iter_vars, root.reads, root.writes, root.name_hint, root.body, root.init, kept,
+                            root.match_buffers, root.annotations)
+    body = s_tir.SBlockRealize(realize.iter_values, realize.predicate, new_root)
+    new_func = tirx.PrimFunc([*func.params, *exposed], body, func.ret_type, func.attrs)
+    shapes = [(_static_shape(b), str(b.dtype)) for b in exposed]
+    return mod.__class__({"main": new_func}), shapes
+
+
+def filled(shape: tuple[int, ...], dtype: str, which: int) -> np.ndarray:
+    """An array of fill `which` (0 or 1); the two fills of any dtype differ."""
+    kind = np.dtype(dtype).kind
+    if kind == "f":
+        value = FILLS[which]
+    elif kind == "b":
+        value = which == 0
+    else:
+        info = np.iinfo(dtype)
+        value = min(max(INTEGER_FILLS[which], int(info.min)), int(info.max))  # unsigned: 100 and 0
+    return np.full(shape, value, dtype=dtype)
+
+
+def same_output(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.array_equal(a, b, equal_nan=np.dtype(a.dtype).kind == "f"))
+
+
+def _scope(buffer: Any) -> str:
+    scope = buffer.scope() if callable(getattr(buffer, "scope", None)) else getattr(buffer, "scope", "global")
+    return str(scope) or "global"
+
+
+def _static_shape(buffer: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(d) for d in buffer.shape)
+    except (TypeError, ValueError):  # a symbolic extent
+        return None
