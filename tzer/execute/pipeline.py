@@ -24,9 +24,14 @@ SKELETON: tuple[str, ...] = (
     "s_tir.LowerInitBlock", "s_tir.ConvertBlocksToOpaque", "s_tir.LowerOpaqueBlock", "tirx.FlattenBuffer",
     "tirx.VectorizeLoop:True", "tirx.MakePackedAPI",
 )
-# The minimal lowering: the skeleton without VectorizeLoop, for programs whose loops were made serial
-# (tzer.judge.bounds.serialize_loops). The opt-vs-unopt oracle compiles its reference with it.
-MINIMAL_PIPELINE: tuple[str, ...] = tuple(name for name in SKELETON if not name.startswith("tirx.VectorizeLoop"))
+# The minimal lowering, for programs whose loops were made serial (tzer.judge.bounds.serialize_loops): the skeleton
+# without VectorizeLoop, plus the bfloat16 legalization the llvm backend needs (without it LLVM codegen crashes on
+# bfloat16 arithmetic, which mutants that change a buffer's dtype reach). The opt-vs-unopt oracle compiles its
+# reference with it.
+MINIMAL_PIPELINE: tuple[str, ...] = (
+    "s_tir.LowerInitBlock", "s_tir.ConvertBlocksToOpaque", "s_tir.LowerOpaqueBlock", "tirx.FlattenBuffer",
+    "tirx.BF16ComputeLegalize", "tirx.MakePackedAPI", "tirx.BF16StorageLegalize",
+)
 POSITIONS = len(SKELETON) + 1
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
