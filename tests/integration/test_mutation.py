@@ -61,6 +61,15 @@ def test_mutants_that_may_access_out_of_bounds_are_invalid_never_findings(runner
     assert Invalidity.OUT_OF_BOUNDS in invalidities
 
 
+def test_mutants_that_read_memory_they_never_wrote_are_invalid_never_findings(runner):
+    invalidities = []
+    for seed in range(16):
+        execution = runner.execute(mutated("poolformer", seed, MutationStep("drop_statement", seed)))
+        assert execution.verdict is not Verdict.FINDING, execution.error
+        invalidities.append(execution.invalidity)
+    assert Invalidity.UNINITIALIZED_READ in invalidities
+
+
 def test_a_pass_mutant_with_a_supported_pipeline_passes(runner):
     from tzer.execute.pipeline import SKELETON
 

@@ -3,10 +3,11 @@
 General mutators and wrappers can drop a producer, guard it with a false condition or shrink its loop, and then a
 consumer reads whatever the memory held. Two builds of such a program disagree for no fault of TVM's, so the
 opt-vs-unopt oracle must not judge it. The check is dynamic: the reference build exposes the function's
-intermediate buffers as extra parameters (`expose_allocations`), so the caller owns their memory; it runs twice, with
-every output and intermediate element set first to `FILLS[0]`, then to `FILLS[1]`, and a program whose output
-changes with the fill read memory it never wrote. The fills are a large positive and a large negative value, so a
-max or min over an uninitialized element cannot hide it.
+intermediate buffers as extra parameters (`expose_allocations`), so the caller owns their memory; it runs once per
+fill in `FILLS`, with every output and intermediate element set to it first, and a program whose output changes with
+the fill read memory it never wrote. The fills are a large positive, a large negative and a small value of
+different magnitudes, so neither a max or min over an uninitialized element nor an even function of it (pow(x, 4)
+in GeM maps +a and -a to the same value) can hide it.
 
 Only buffers allocated in the root block are exposed (that is where generated and scheduled programs allocate);
 allocations nested deeper stay internal, and a read of them before a write goes unnoticed.
@@ -18,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-FILLS = (1.0e4, -1.0e4)  # finite in float16
-INTEGER_FILLS = (100, -100)  # in int8's range
+FILLS = (1.0e4, -3.7e3, 0.37)  # finite in float16
+INTEGER_FILLS = (100, -37, 3)  # in int8's range; unsigned types clip the negative one to 0
 
 
 def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
@@ -45,20 +46,21 @@ def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]
 
 
 def filled(shape: tuple[int, ...], dtype: str, which: int) -> np.ndarray:
-    """An array of fill `which` (0 or 1); the two fills of any dtype differ."""
+    """An array of fill number `which`; the fills of any dtype differ (bool has two values: the third repeats)."""
     kind = np.dtype(dtype).kind
     if kind == "f":
         value = FILLS[which]
     elif kind == "b":
-        value = which == 0
+        value = which % 2 == 0
     else:
         info = np.iinfo(dtype)
         value = min(max(INTEGER_FILLS[which], int(info.min)), int(info.max))  # unsigned: 100 and 0
     return np.full(shape, value, dtype=dtype)
 
 
-def same_output(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.array_equal(a, b, equal_nan=np.dtype(a.dtype).kind == "f"))
+def same_output(*outputs: np.ndarray) -> bool:
+    first = outputs[0]
+    return all(np.array_equal(first, other, equal_nan=np.dtype(first.dtype).kind == "f") for other in outputs[1:])
 
 
 def _scope(buffer: Any) -> str:

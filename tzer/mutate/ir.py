@@ -418,9 +418,14 @@ def _parallel_safe(loop) -> bool:
 
 
 def _kind_alternatives(loop) -> list:
-    allowed = {tirx.ForKind.SERIAL: True, tirx.ForKind.UNROLLED: True,
-               tirx.ForKind.VECTORIZED: isinstance(loop.extent, tirx.IntImm),  # TVM vectorizes constant extents only
-               tirx.ForKind.PARALLEL: _parallel_safe(loop)}
+    constant = isinstance(loop.extent, tirx.IntImm)
+    # TVM unrolls and vectorizes constant extents only: UnrollLoop rejects an unrolled loop of non-constant extent
+    # with a check failure, by design (the minimal reference, whose loops are serial, would not see it). Vectorized
+    # lanes, like parallel iterations, must be independent: a vectorized reduction loop is not a valid program
+    # (its lanes store to one address; Schedule.vectorize refuses such a loop).
+    independent = _parallel_safe(loop)
+    allowed = {tirx.ForKind.SERIAL: True, tirx.ForKind.UNROLLED: constant,
+               tirx.ForKind.VECTORIZED: constant and independent, tirx.ForKind.PARALLEL: independent}
     return [kind for kind in LOOP_KINDS if kind != loop.kind and allowed[kind]]
 
 
