@@ -42,3 +42,20 @@ def test_a_pass_at_a_position_where_it_is_unsupported_breaks_the_order():
 def test_positions_count_the_skeleton_passes_before_each_pass():
     pipeline = ("a", SKELETON[0], "b", SKELETON[1], SKELETON[2], "c")
     assert positions_of(pipeline) == [0, 0, 1, 1, 2, 3]
+
+
+def test_misorder_never_draws_a_known_misuse_crash():
+    import random
+
+    from tzer.execute.pipeline import known_misuse_crashes
+    from tzer.mutate.passes import misorder_pass
+
+    known = known_misuse_crashes()
+    assert ("tirx.NarrowDataType:32", 0) in known
+    rng = random.Random(0)
+    for _ in range(300):
+        mutant = misorder_pass(PassConfig(pipeline=rng.choice([SKELETON, default_pipeline()])), rng)
+        if mutant is None:
+            continue
+        pipeline = mutant.pipeline
+        assert not any((name, position) in known for name, position in zip(pipeline, positions_of(pipeline)))

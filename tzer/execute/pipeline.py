@@ -68,14 +68,27 @@ def positions_of(pipeline: tuple[str, ...]) -> list[int]:
 
 
 @functools.lru_cache(maxsize=1)
+def _measured() -> dict[str, Any]:
+    with open(_MEASURED) as f:
+        return json.load(f)
+
+
+@functools.lru_cache(maxsize=1)
+def known_misuse_crashes() -> frozenset[tuple[str, int]]:
+    """(pass, position) pairs where the measurement saw the pass kill the process on every program: known misuse
+    crashes (NarrowDataType on S-TIR, in ../shared/notes), which pass mutation need not find again."""
+    return frozenset((name, int(position)) for name, entry in _measured()["passes"].items()
+                     for position, reason in entry["failures"].items() if reason.startswith("signal"))
+
+
+@functools.lru_cache(maxsize=1)
 def supported_positions() -> dict[str, frozenset[int]]:
     """Pass name -> the positions where it is supported (skeleton passes excluded)."""
     supported: dict[str, set[int]] = {}
     for name, position in zip(DEFAULT_PIPELINE, positions_of(DEFAULT_PIPELINE)):
         if name not in SKELETON:
             supported.setdefault(name, set()).add(position)
-    with open(_MEASURED) as f:
-        measured = json.load(f)
+    measured = _measured()
     special = measured.get("constructed_specially", {})  # built by hand in the tool, not by `construct`: left out
     for name, entry in measured["passes"].items():
         if name not in SKELETON and name not in special:

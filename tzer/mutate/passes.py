@@ -14,7 +14,9 @@ import dataclasses
 import random
 from typing import Any, Callable
 
-from tzer.execute.pipeline import POSITIONS, SKELETON, default_pipeline, positions_of, supported_positions
+from tzer.execute.pipeline import (
+    POSITIONS, SKELETON, default_pipeline, known_misuse_crashes, positions_of, supported_positions,
+)
 from tzer.records import PassConfig
 
 # PassContext configs and the values drawn for them. Left out on purpose: tirx.enable_fast_math (changes results
@@ -106,16 +108,22 @@ def set_config(passes: PassConfig, rng: random.Random) -> PassConfig | None:
 
 
 def misorder_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
-    """Put a pass where it is not supported (or a skeleton pass out of order): TVM should reject, not crash."""
+    """Put a pass where it is not supported (or a skeleton pass out of order): TVM should reject, not crash. Known
+    misuse crashes (measured) are not drawn: every campaign would report them again."""
     pipeline = _pipeline(passes)
     supported = supported_positions()
+    known = known_misuse_crashes()
     unsupported = sorted((name, p) for name, allowed in supported.items()
-                         for p in range(POSITIONS) if p not in allowed)
+                         for p in range(POSITIONS) if p not in allowed and (name, p) not in known)
     if rng.random() < 0.2 or not unsupported:
-        index = rng.randrange(len(pipeline))
-        moved = pipeline[:index] + pipeline[index + 1:]
-        at = rng.randrange(len(moved) + 1)
-        return _with_pipeline(passes, moved[:at] + [pipeline[index]] + moved[at:])
+        for _ in range(8):  # move any pass anywhere, unless that lands on a known crash
+            index = rng.randrange(len(pipeline))
+            moved = pipeline[:index] + pipeline[index + 1:]
+            at = rng.randrange(len(moved) + 1)
+            candidate = moved[:at] + [pipeline[index]] + moved[at:]
+            if not any(pair in known for pair in zip(candidate, positions_of(tuple(candidate)))):
+                return _with_pipeline(passes, candidate)
+        return None
     name, position = rng.choice(unsupported)
     index = rng.choice(_insertion_points(pipeline, position))
     return _with_pipeline(passes, pipeline[:index] + [name] + pipeline[index:])
