@@ -223,11 +223,21 @@ class _Prover:
 
     def _division(self, division, visitor):
         """An integer division by zero has no value (LLVM code traps or yields garbage): its divisor must be
-        proven nonzero, wherever the division is."""
+        proven nonzero, wherever the division is. A float division whose divisor is computed from indices and
+        constants alone (no data) must be proven nonzero too: TVM rejects a divisor that folds to zero at compile
+        time, by design (seen: swap_binary_op made `min(2, 3 - v) % 1` a divisor)."""
         found = _visit_all(visitor, [division.a, division.b])
-        if found is not None or not _dtype(division).startswith(("int", "uint")):
+        if found is not None:
             return found
         divisor = division.b.value if isinstance(division.b, tirx.Broadcast) else division.b
+        if not _dtype(division).startswith(("int", "uint")):
+            divisor = _without_casts(divisor)
+            if _reads_data(divisor):
+                return None
+            if isinstance(divisor, tirx.FloatImm):
+                return None if divisor.value != 0 else _interrupt(f"{division}: divisor is zero")
+            if not _dtype(divisor).startswith(("int", "uint")):
+                return None
         if self._nonzero(divisor):
             return None
         return _interrupt(f"{division}: divisor {divisor} not proven nonzero, bound {self._bound_text(divisor)}")
@@ -453,6 +463,18 @@ def _conditions(condition) -> list[tuple]:
 def _is_if_then_else(expr) -> bool:
     # A Call's op may also be a GlobalVar (a call to another function), which has no `name`.
     return isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op) and expr.op.name == "prim.if_then_else"
+
+
+def _without_casts(expr):
+    while isinstance(expr, tirx.Cast):
+        expr = expr.value
+    return expr
+
+
+def _reads_data(expr) -> bool:
+    loads = []
+    tvm_ffi.structural_walk(expr, [(tvm.ir.TensorLoad, loads.append)])
+    return bool(loads)
 
 
 def _visit_all(visitor, nodes):

@@ -327,7 +327,33 @@ def divide_by_zero(A: T.Buffer((16,), "float32"), B: T.Buffer((4, 16), "float32"
             B[vk, vi] = A[vi // vk]
 
 
-IN_BOUNDS = [copy_in_bounds, guarded_by_if_then_else, guarded_by_if_stmt, let_stmt_index, let_expr_index,
+@T.prim_func(s_tir=True)
+def float_divide_by_index_that_is_zero(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
+    # (vi % 1) is 0 for every vi: TVM's simplifier rejects the constant-zero divisor at compile time, by design.
+    for i in range(16):
+        with T.sblock("B"):
+            vi = T.axis.spatial(16, i)
+            B[vi] = A[vi] / T.Cast("float32", T.FloorMod(T.min(2, 3 - vi), 1))
+
+
+@T.prim_func(s_tir=True)
+def float_divide_by_index_plus_one(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
+    for i in range(16):
+        with T.sblock("B"):
+            vi = T.axis.spatial(16, i)
+            B[vi] = A[vi] / T.Cast("float32", vi + 1)
+
+
+@T.prim_func(s_tir=True)
+def float_divide_by_data(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
+    # A divisor read from data may be zero at run time: IEEE gives inf or NaN, the same in every build.
+    for i in range(16):
+        with T.sblock("B"):
+            vi = T.axis.spatial(16, i)
+            B[vi] = A[vi] / A[15 - vi]
+
+
+IN_BOUNDS = [copy_in_bounds, float_divide_by_index_plus_one, float_divide_by_data, guarded_by_if_then_else, guarded_by_if_stmt, let_stmt_index, let_expr_index,
              split_with_predicate, reduction_with_init, symbolic_window, divide_by_loop_var]
 OUT_OF_BOUNDS = {
     read_past_end: "A[vi + 1]", write_past_end: "B[vi + 1]", read_before_start: "A[vi - 1]",
@@ -337,7 +363,7 @@ OUT_OF_BOUNDS = {
     init_writes_past_end: "B[vi + 1]", local_buffer_has_own_shape: "C[vi]",
     symbolic_window_one_too_wide: "A[vj * 12 // 8 + vr]", access_under_attr_and_while: "A[vi + 1]",
     read_through_match_buffer: "A[vi * 4 + 5 - 1]", data_dependent_index: "A[Idx[vi]]",
-    divide_by_zero: "divisor vk not proven nonzero",
+    divide_by_zero: "divisor vk not proven nonzero", float_divide_by_index_that_is_zero: "not proven nonzero",
 }
 
 
