@@ -9,8 +9,9 @@ the fill read memory it never wrote. The fills are a large positive, a large neg
 different magnitudes, so neither a max or min over an uninitialized element nor an even function of it (pow(x, 4)
 in GeM maps +a and -a to the same value) can hide it.
 
-Only buffers allocated in the root block are exposed (that is where generated and scheduled programs allocate);
-allocations nested deeper stay internal, and a read of them before a write goes unnoticed.
+Only buffers allocated in the root block, in global scope and in a dtype numpy holds, are exposed (that is where
+generated and scheduled programs allocate); the others stay internal, and a read of them before a write goes
+unnoticed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]
     if not isinstance(realize, s_tir.SBlockRealize):
         return mod, []
     root = realize.block
-    exposed = [b for b in root.alloc_buffers if _scope(b) == "global" and _static_shape(b) is not None]
+    exposed = [b for b in root.alloc_buffers
+               if _scope(b) == "global" and _static_shape(b) is not None and _numpy_dtype(str(b.dtype))]
     if not exposed:
         return mod, []
     kept = [b for b in root.alloc_buffers if not any(b.same_as(e) for e in exposed)]
@@ -61,6 +63,14 @@ def filled(shape: tuple[int, ...], dtype: str, which: int) -> np.ndarray:
 def same_output(*outputs: np.ndarray) -> bool:
     first = outputs[0]
     return all(np.array_equal(first, other, equal_nan=np.dtype(first.dtype).kind == "f") for other in outputs[1:])
+
+
+def _numpy_dtype(dtype: str) -> bool:
+    """Whether numpy holds this dtype natively (bfloat16 and the float8 types it does not: those stay internal)."""
+    try:
+        return np.dtype(dtype).kind in "fiub"
+    except TypeError:
+        return False
 
 
 def _scope(buffer: Any) -> str:

@@ -51,3 +51,18 @@ def test_same_output_compares_bitwise_with_nan_equal():
     assert not same_output(a, np.array([1.0, 2.0], "float32"))
     for x, y in itertools.permutations([np.int32(3), np.int32(4)]):
         assert not same_output(np.array([x]), np.array([y]))
+
+
+def test_buffers_numpy_cannot_hold_stay_internal():
+    from tzer.mutate import MUTATORS
+
+    mod = _program("poolformer")
+    for seed in range(64):  # change_dtype draws bfloat16 for some intermediate sooner or later
+        mutant = MUTATORS.get("change_dtype")(mod, random.Random(seed))
+        dtypes = [str(b.dtype) for b in mutant["main"].body.block.alloc_buffers] if mutant is not None else []
+        if "bfloat16" in dtypes:
+            break
+    else:
+        pytest.skip("no bfloat16 intermediate drawn")
+    _, shapes = expose_allocations(mutant)
+    assert "bfloat16" not in [dtype for _, dtype in shapes] and len(shapes) == len(dtypes) - 1
