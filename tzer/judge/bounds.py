@@ -222,25 +222,21 @@ class _Prover:
                                                             [r.min + r.extent - 1 for r in region.region])
 
     def _division(self, division, visitor):
-        """An integer division by zero has no value (LLVM code traps or yields garbage): its divisor must be
-        proven nonzero, wherever the division is. A float division whose divisor is computed from indices and
-        constants alone (no data) must be proven nonzero too: TVM rejects a divisor that folds to zero at compile
-        time, by design (seen: swap_binary_op made `min(2, 3 - v) % 1` a divisor)."""
+        """A division by zero has no value: an integer one traps or yields garbage, and TVM's simplifier rejects a
+        float divisor it folds to zero, by design. So a divisor must be proven nonzero, wherever the division is,
+        unless it is a float read from data (IEEE gives inf or NaN, the same in every build). Seen: swap_binary_op
+        made `min(2, 3 - v) % 1` a divisor; wrap_select made one `Select(c, n, 0)` with c always false."""
         found = _visit_all(visitor, [division.a, division.b])
         if found is not None:
             return found
-        divisor = division.b.value if isinstance(division.b, tirx.Broadcast) else division.b
-        if not _dtype(division).startswith(("int", "uint")):
-            divisor = _without_casts(divisor)
-            if _reads_data(divisor):
-                return None
-            if isinstance(divisor, tirx.FloatImm):
-                return None if divisor.value != 0 else _interrupt(f"{division}: divisor is zero")
-            if not _dtype(divisor).startswith(("int", "uint")):
-                return None
-        if self._nonzero(divisor):
+        divisor = _without_casts(division.b.value if isinstance(division.b, tirx.Broadcast) else division.b)
+        if isinstance(divisor, tvm.ir.TensorLoad) and not _dtype(divisor).startswith(("int", "uint")):
             return None
-        return _interrupt(f"{division}: divisor {divisor} not proven nonzero, bound {self._bound_text(divisor)}")
+        if isinstance(divisor, tirx.FloatImm) and divisor.value != 0:
+            return None
+        if _dtype(divisor).startswith(("int", "uint")) and self._nonzero(divisor):
+            return None
+        return _interrupt(f"{division}: divisor {divisor} not proven nonzero")
 
     def _nonzero(self, value) -> bool:
         if value.ty.dtype.lanes != 1:
@@ -469,12 +465,6 @@ def _without_casts(expr):
     while isinstance(expr, tirx.Cast):
         expr = expr.value
     return expr
-
-
-def _reads_data(expr) -> bool:
-    loads = []
-    tvm_ffi.structural_walk(expr, [(tvm.ir.TensorLoad, loads.append)])
-    return bool(loads)
 
 
 def _visit_all(visitor, nodes):
