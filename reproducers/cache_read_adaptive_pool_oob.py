@@ -22,7 +22,7 @@ Root cause: for a buffer with no writer in the scope, cache_read sizes and fills
 declared read region (here the inferred, over-approximated window [s, s + (v % 7 + 8) // 7 + 1)) without clamping it
 to the buffer's shape or to the consumer's real accesses, turning a harmless over-approximation into real loads.
 
-Found by tzer: joint mode, campaign seed 100, store j2.db (copy /tmp/j2_triage.db), finding 5: out_of_bounds at build,
+Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100` (the issue-4 code of 2026-11-30): out_of_bounds at build,
 guilty schedule_cache_read, generator adaptive_pool (3-d avg adaptive pool, input (1, 6, 3, 8, 3), output (3, 3, 3),
 program seed 2508523437, mutator seed 3715190570): "index 3 (v_ax3 * 8 // 3 + v3) not proven in [0, 8)".
 

@@ -12,7 +12,7 @@ iterator j to a multiple of every divisor used on it and accumulates their least
 constant; lcm(2147483647, 3) = 6442450941 overflows the IntImm constructor instead of the analysis giving up on the
 map (or computing in 64 bits). Most likely PadDividendToDivisor's `padding_factor = ApproxLeastCommonMultiple(...)`.
 
-Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100`, store /tmp/j2_triage.db, finding 9
+Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100` (the issue-4 code of 2026-11-30)
 (generator spp, mutators wrap_if then perturb_constant, which turned the reshape index `v_ax1 // 9` into
 `v_ax1 // 2147483647` next to `v_ax1 % 3`).
 

@@ -11,7 +11,7 @@ Root cause: the simplifier folds Cast(float16, FloatImm v) into FloatImm(float16
 and the FloatImm constructor rejects finite values beyond the float16 range (it should become +-inf).
 Probably the same defect as the open apache/tvm#17744.
 
-Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100`, store /tmp/j2_triage.db, finding 2
+Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100` (the issue-4 code of 2026-11-30)
 (generator maxformer, mutator change_dtype made the float32 max-pool buffer float16 and wrapped its init in a cast).
 
 Needs only apache-tvm (and numpy). Exit status: 1 when the bug reproduces, 0 when it does not.

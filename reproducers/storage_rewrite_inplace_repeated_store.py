@@ -15,7 +15,7 @@ source names this exact `A[0] = B[0] + 1` twice case as a known gap and leaves i
 TVMScript parser and the s_tir verifier accept such programs anyway, and the pipeline then silently computes wrong
 results).
 
-Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100`, store /tmp/j2_triage.db, findings 3
+Found by tzer: joint mode, `tzer fuzz --time 300 --jobs 2 --seed 100` (the issue-4 code of 2026-11-30), two findings
 (metaformer, duplicated T_subtract store, default pipeline) and 6 (ponet, duplicated adaptive_pool_avg store,
 explicit default-order pipeline); both come from the duplicate_statement mutator and have this one cause.
 
