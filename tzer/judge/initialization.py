@@ -9,9 +9,9 @@ the fill read memory it never wrote. The fills are a large positive, a large neg
 different magnitudes, so neither a max or min over an uninitialized element nor an even function of it (pow(x, 4)
 in GeM maps +a and -a to the same value) can hide it.
 
-Only buffers allocated in the root block, in global scope and in a dtype numpy holds, are exposed (that is where
-generated and scheduled programs allocate); the others stay internal, and a read of them before a write goes
-unnoticed.
+Only buffers allocated in the root block, in global scope and in a dtype numpy holds (bfloat16 included), are
+exposed (that is where generated and scheduled programs allocate); the others stay internal, and a read of them
+before a write goes unnoticed.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]
 def filled(shape: tuple[int, ...], dtype: str, which: int) -> np.ndarray:
     """An array of fill number `which`; the fills of any dtype differ (bool has two values: the third repeats)."""
     kind = np.dtype(dtype).kind
-    if kind == "f":
+    if kind == "f" or dtype == "bfloat16":  # ml_dtypes' bfloat16 is of kind "V"
         value = FILLS[which]
     elif kind == "b":
         value = which % 2 == 0
@@ -66,9 +66,10 @@ def same_output(*outputs: np.ndarray) -> bool:
 
 
 def _numpy_dtype(dtype: str) -> bool:
-    """Whether numpy holds this dtype natively (bfloat16 and the float8 types it does not: those stay internal)."""
+    """Whether numpy holds this dtype and the fills fit it: the native kinds, and bfloat16 (ml_dtypes, which TVM
+    imports). The float8 types stay internal: the fills are out of their range."""
     try:
-        return np.dtype(dtype).kind in "fiub"
+        return np.dtype(dtype).kind in "fiub" or dtype == "bfloat16"
     except TypeError:
         return False
 

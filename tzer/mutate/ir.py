@@ -1,8 +1,9 @@
 """General TIR mutators (Tzer's): each changes the meaning of a program at one site drawn uniformly among all sites.
 
 A site is one place a mutator can act on (an operator, a constant, a loop, a condition, a statement of a sequence, an
-index of a load, an intermediate buffer). `_Walker` numbers the sites of a function body in one pre-order pass and
-replaces the chosen one; a mutator is a pair of functions: which sub-sites a node offers, and how one is rewritten.
+index of a load, an intermediate buffer). `tzer.mutate.sites.Walker` numbers the sites of a function body in one
+pre-order pass and replaces the chosen one; a mutator is a pair of functions: which sub-sites a node offers, and how
+one is rewritten.
 
 S-TIR consistency. Blocks declare what their bodies read and write, and TVM's lowering trusts the declarations. So
 every block whose body a mutation changes gets its read/write regions recomputed by TVM's own analysis
@@ -17,234 +18,19 @@ integer is poison in LLVM, so both sides of an opt-vs-unopt comparison could leg
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
 
 import tvm
 import tvm_ffi
 from tvm import s_tir, tirx
 
-from tzer.mutate import well_formed_or_none
+from tzer.mutate.sites import (
+    DIVISION_NODES, FLOATS, INTS, Walker, block_with, call_with_args, dtype_of, for_with, int_const, is_call_to,
+    is_literal, mutate_one, pick, realize_with, replace_function, same_class, unique, uses,
+)
 
-FLOATS = ("float16", "bfloat16", "float32", "float64")
-INTS = ("int8", "int16", "int32", "int64", "uint8", "uint32")
 FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
              "float64": 1.7976931348623157e308}
-DIVISION_NODES = (tirx.Div, tirx.Mod, tirx.FloorDiv, tirx.FloorMod)
 LOOP_KINDS = (tirx.ForKind.SERIAL, tirx.ForKind.PARALLEL, tirx.ForKind.VECTORIZED, tirx.ForKind.UNROLLED)
-
-SitesOf = Callable[[Any, "_Walker"], list]  # node -> its sub-sites; [] when the node is not a site
-Edit = Callable[[Any, Any, "_Walker"], Any]  # (node, sub-site, walker) -> replacement node, or None to give up
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The walker
-
-
-class _Walker:
-    """One pre-order pass over a function body: numbers the sites `sites_of` reports, rewrites those `chosen` picks
-    with `edit`, tracks the variables usable at each point, and recomputes the regions of every changed block."""
-
-    def __init__(self, func, sites_of: SitesOf, edit: Edit | None = None, chosen: Callable[[int], bool] = None):
-        self.sites_of, self.edit = sites_of, edit
-        self.chosen = chosen or (lambda number: False)
-        self.found: list = []  # (node, sub-site) in visit order
-        self.gave_up = False  # an edit could not rewrite its site consistently (exceptions do not cross the FFI)
-        self.scope: list[list] = [[]]  # variables usable here; a block opens a fresh frame (outer loops are hidden)
-        self.loops: list = []  # enclosing For nodes
-        self.root = func.body.block if isinstance(func.body, s_tir.SBlockRealize) else None
-        self.buffers, self.block_names, self.extents, self.divisors = _inventory(func)
-        self._mutator = None
-
-    def run(self, body):
-        return tvm_ffi.structural_mutate(body, [(object, self._on_node)])
-
-    def visit(self, node):
-        """Rewrite a child of the node being edited or descended (its sites keep being numbered)."""
-        return self._mutator.mutate(node)
-
-    def _on_node(self, node, mutator):
-        self._mutator = mutator
-        for sub in self.sites_of(node, self):
-            self.found.append((node, sub))
-            if self.chosen(len(self.found) - 1):
-                new = self.edit(node, sub, self)
-                if new is None:
-                    self.gave_up = True
-                    return node
-                return self._fix_block(node, new)
-        if node is None or isinstance(node, (tvm.ir.Var, tvm.ir.Type, tvm.ir.Op, str)):
-            return node
-        return self._fix_block(node, self.descend(node))
-
-    def descend(self, node):
-        """Rewrite the body parts of `node` only: never loop bounds, bindings, domains, regions or buffers."""
-        if isinstance(node, s_tir.SBlockRealize):
-            block = self.visit(node.block)
-            return node if block.same_as(node.block) else _realize_with(node, block)
-        if isinstance(node, s_tir.SBlock):
-            self.scope.append([iv.var for iv in node.iter_vars])
-            body, init = self.visit(node.body), None if node.init is None else self.visit(node.init)
-            self.scope.pop()
-            same = body.same_as(node.body) and (init is None or init.same_as(node.init))
-            return node if same else _block_with(node, body=body, init=init)
-        if isinstance(node, tirx.For):
-            self.scope[-1].append(node.loop_var)
-            self.loops.append(node)
-            body = self.visit(node.body)
-            self.loops.pop()
-            self.scope[-1].pop()
-            return node if body.same_as(node.body) else _for_with(node, body=body)
-        if isinstance(node, tirx.BufferStore):
-            # Store indices stay: a changed one writes out of bounds (heap corruption, seen as malloc aborts) or
-            # onto another iteration's element, which is our bug rather than TVM's.
-            value = self.visit(node.value)
-            return node if value.same_as(node.value) else tirx.BufferStore(node.buffer, value, node.indices, node.span)
-        if isinstance(node, tirx.Bind):  # its var is a definition, not an expression to mutate
-            value = self.visit(node.value)
-            return node if value.same_as(node.value) else tirx.Bind(node.var, value, node.span)
-        if isinstance(node, tirx.Let):
-            value, body = self.visit(node.value), self.visit(node.body)
-            same = value.same_as(node.value) and body.same_as(node.body)
-            return node if same else tirx.Let(node.var, value, body, node.span)
-        return self._mutator.default_mutate(node)
-
-    def _fix_block(self, old, new):
-        if not isinstance(new, s_tir.SBlock) or new.same_as(old) or old.same_as(self.root):
-            return new  # the root block declares no regions, by convention
-        reads, writes = s_tir.analysis.get_sblock_read_write_region(new, {b: b for b in self.buffers})
-        return _block_with(new, reads=reads, writes=writes)
-
-
-def _inventory(func):
-    """(buffers, block names, constant loop extents, constant divisors) of a function."""
-    buffers = [p for p in func.params if tirx.is_buffer_var(p)]
-    names, extents, divisors = [], [], []
-
-    def on_block(block):
-        names.append(block.name_hint)
-        buffers.extend(block.alloc_buffers)
-        buffers.extend(match.buffer for match in block.match_buffers)
-
-    def on_for(loop):
-        if isinstance(loop.extent, tirx.IntImm) and loop.extent.value not in extents:
-            extents.append(loop.extent.value)
-
-    def on_division(node):
-        if _is_literal(node.b):
-            divisors.append(node.b)
-
-    tvm_ffi.structural_walk(func.body, [(s_tir.SBlock, on_block), (tirx.For, on_for), (DIVISION_NODES, on_division)])
-    return buffers, names, extents, divisors
-
-
-def _prim_funcs(mod):
-    return [(gv, f) for gv, f in mod.functions_items() if isinstance(f, tirx.PrimFunc)]
-
-
-def _pick(mod, rng: random.Random, sites_of: SitesOf):
-    """(global var, function, site number, (node, sub-site)) of a site drawn uniformly over the module, or None."""
-    counted = []
-    for gv, func in _prim_funcs(mod):
-        walker = _Walker(func, sites_of)
-        walker.run(func.body)
-        counted.append((gv, func, walker.found))
-    total = sum(len(found) for _, _, found in counted)
-    if total == 0:
-        return None
-    number = rng.randrange(total)
-    for gv, func, found in counted:
-        if number < len(found):
-            return gv, func, number, found[number]
-        number -= len(found)
-    raise AssertionError("unreachable: the number is below the total")
-
-
-def _apply(mod, gv, func, walker: _Walker):
-    body = walker.run(func.body)
-    if walker.gave_up:
-        return None
-    new_mod = mod.clone()
-    new_mod[gv] = func.with_body(body)
-    return well_formed_or_none(new_mod)
-
-
-def _mutate_one(mod, rng: random.Random, sites_of: SitesOf, edit: Edit):
-    """The shape of most mutators: draw one site uniformly, rewrite it, check the result."""
-    picked = _pick(mod, rng, sites_of)
-    if picked is None:
-        return None
-    gv, func, number, _ = picked
-    return _apply(mod, gv, func, _Walker(func, sites_of, edit, chosen=lambda n: n == number))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Node helpers
-
-
-def _block_with(block, **changes):
-    fields = dict(iter_vars=block.iter_vars, reads=block.reads, writes=block.writes, name_hint=block.name_hint,
-                  body=block.body, init=block.init, alloc_buffers=block.alloc_buffers,
-                  match_buffers=block.match_buffers, annotations=block.annotations, span=block.span)
-    fields.update(changes)
-    return s_tir.SBlock(**fields)
-
-
-def _realize_with(realize, block):
-    return s_tir.SBlockRealize(realize.iter_values, realize.predicate, block, realize.span)
-
-
-def _for_with(loop, **changes):
-    fields = dict(loop_var=loop.loop_var, min=loop.min, extent=loop.extent, kind=loop.kind, body=loop.body,
-                  thread_binding=loop.thread_binding, annotations=loop.annotations, step=loop.step, span=loop.span)
-    fields.update(changes)
-    return tirx.For(**fields)
-
-
-def _dtype(node) -> str | None:
-    """The dtype of a scalar primitive expression; None for anything else (buffers, handles, vectors, arrays)."""
-    ty = getattr(node, "ty", None)
-    if not isinstance(ty, tvm.ir.PrimType) or ty.dtype.lanes != 1:
-        return None
-    return str(ty.dtype)
-
-
-def _same_class(dtype: str | None) -> tuple:
-    """The dtypes a value of `dtype` may be converted to without poison: its own class, itself excluded."""
-    family = FLOATS if dtype in FLOATS else INTS if dtype in INTS else ()
-    return tuple(d for d in family if d != dtype)
-
-
-def _int(dtype, value: int):
-    return tirx.IntImm(dtype, value)
-
-
-def _uses(expr, var) -> bool:
-    hit = tvm_ffi.structural_walk(expr, [(tvm.ir.Var, lambda v: tvm_ffi.VisitInterrupt(v) if v.same_as(var) else None)])
-    return hit is not None
-
-
-def _is_call_to(node, name: str) -> bool:
-    return isinstance(node, tvm.ir.Call) and isinstance(node.op, tvm.ir.Op) and node.op.name == name
-
-
-def _call_with_args(call, args):
-    return tvm.ir.Call(call.op, args, call.attrs, call.ty_args, call.span, ret_ty=call.ty)
-
-
-def _is_literal(node) -> bool:
-    return isinstance(node, (tirx.IntImm, tirx.FloatImm))
-
-
-def _unique(values) -> list:
-    """Values in first-seen order, without repeats (-0.0 and 0.0 stay apart: they are different constants)."""
-    seen, out = set(), []
-    for value in values:
-        key = (type(value), value, str(value))
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
-    return out
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # swap_binary_op
@@ -268,20 +54,20 @@ def _op_alternatives(node) -> tuple:
         return tuple(op for op in COMPARISONS if op is not kind)
     if kind in LOGIC:
         return tuple(op for op in LOGIC if op is not kind)
-    if kind not in ARITH or _dtype(node) is None:
+    if kind not in ARITH or dtype_of(node) is None:
         return ()
     # TVM refuses to build a division by a literal zero (and an integer one would be our crash, not TVM's); the
     # TVMScript printer writes min/max of two literals as T.min/T.max, which the parser folds: no round trip.
-    divide_ok = not (_is_literal(node.b) and node.b.value == 0)
-    min_max_ok = not (_is_literal(node.a) and _is_literal(node.b))
-    family = FLOAT_ARITH if _dtype(node) in FLOATS else ARITH
+    divide_ok = not (is_literal(node.b) and node.b.value == 0)
+    min_max_ok = not (is_literal(node.a) and is_literal(node.b))
+    family = FLOAT_ARITH if dtype_of(node) in FLOATS else ARITH
     return tuple(op for op in family if op is not kind and (divide_ok or op not in DIVISIONS)
                  and (min_max_ok or op not in (tirx.Min, tirx.Max)))
 
 
 def swap_binary_op(mod, rng: random.Random):
     """Replace an arithmetic operator by another of its type class, a comparison by another, And by Or."""
-    return _mutate_one(mod, rng, lambda node, w: [None] if _op_alternatives(node) else [],
+    return mutate_one(mod, rng, lambda node, w: [None] if _op_alternatives(node) else [],
                        lambda node, _, w: rng.choice(_op_alternatives(node))(node.a, node.b, node.span))
 
 
@@ -295,7 +81,7 @@ def _int_range(dtype: str) -> tuple[int, int]:
 
 
 def _constant_candidates(node, walker) -> list:
-    dtype, value = _dtype(node), node.value
+    dtype, value = dtype_of(node), node.value
     # A literal zero divisor makes TVMScript refuse the program ("Divide by zero" while parsing).
     nonzero = any(node.same_as(divisor) for divisor in walker.divisors)
     if dtype == "bool":
@@ -303,11 +89,11 @@ def _constant_candidates(node, walker) -> list:
     if isinstance(node, tirx.IntImm) and dtype in INTS:
         low, high = _int_range(dtype)
         raw = [0, 1, -1, low, high, value + 1, value - 1, 2 * value, *walker.extents]
-        return _unique(c for c in raw if low <= c <= high and c != value and (c or not nonzero))
+        return unique(c for c in raw if low <= c <= high and c != value and (c or not nonzero))
     if isinstance(node, tirx.FloatImm) and dtype in FLOAT_MAX:
         top = FLOAT_MAX[dtype]
         raw = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-6, value + 1, value - 1, 2 * value, -value, top, -top, 1e4]
-        return _unique(c for c in raw if abs(c) <= top and str(c) != str(value) and (c or not nonzero))
+        return unique(c for c in raw if abs(c) <= top and str(c) != str(value) and (c or not nonzero))
     return []
 
 
@@ -316,12 +102,12 @@ def perturb_constant(mod, rng: random.Random):
     extent of the function; for floats also 0.5, -0.0, 1e-6, large values), keeping its dtype."""
 
     def sites_of(node, walker):
-        return [None] if _is_literal(node) and _constant_candidates(node, walker) else []
+        return [None] if is_literal(node) and _constant_candidates(node, walker) else []
 
     def edit(node, _, walker):
         return type(node)(node.ty, rng.choice(_constant_candidates(node, walker)), node.span)
 
-    return _mutate_one(mod, rng, sites_of, edit)
+    return mutate_one(mod, rng, sites_of, edit)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -334,10 +120,10 @@ def _is_loop(node) -> bool:
 
 def _extent_candidates(extent) -> list:
     if isinstance(extent, tirx.IntImm):
-        return [_int(extent.ty, v) for v in _unique([1, extent.value - 1, extent.value + 1, 2 * extent.value])
+        return [int_const(extent.ty, v) for v in unique([1, extent.value - 1, extent.value + 1, 2 * extent.value])
                 if v > 0 and v != extent.value]
-    one = _int(extent.ty, 1)
-    return [one, tirx.Sub(extent, one), tirx.Add(extent, one), tirx.Mul(extent, _int(extent.ty, 2))]
+    one = int_const(extent.ty, 1)
+    return [one, tirx.Sub(extent, one), tirx.Add(extent, one), tirx.Mul(extent, int_const(extent.ty, 2))]
 
 
 def _binding_domain(value, loops):
@@ -349,13 +135,13 @@ def _binding_domain(value, loops):
     analyzer = tvm.sym.Analyzer()
 
     def span(loop):
-        last = analyzer.simplify(tirx.Sub(tirx.Add(loop.min, loop.extent), _int(loop.extent.ty, 1)))
+        last = analyzer.simplify(tirx.Sub(tirx.Add(loop.min, loop.extent), int_const(loop.extent.ty, 1)))
         return tvm.sym.IntervalSet(loop.min, last)
 
     spans = analyzer.int_set(value, {loop.loop_var: span(loop) for loop in loops})
     if spans.is_everything() or spans.is_nothing():
         return None
-    extent = analyzer.simplify(tirx.Add(tirx.Sub(spans.max_value, spans.min_value), _int(value.ty, 1)))
+    extent = analyzer.simplify(tirx.Add(tirx.Sub(spans.max_value, spans.min_value), int_const(value.ty, 1)))
     return tvm.ir.Range.from_min_extent(spans.min_value, extent)
 
 
@@ -371,7 +157,7 @@ def _rebind_domains(loop, outer_loops):
         return out
 
     def rebound(iv, value):
-        if not _uses(value, loop.loop_var):
+        if not uses(value, loop.loop_var):
             return iv
         domain = _binding_domain(value, loops)
         unbounded.extend([] if domain else [iv])
@@ -379,19 +165,19 @@ def _rebind_domains(loop, outer_loops):
 
     def on_realize(realize, mutator):  # nested realizes cannot see `loop`'s variable: no descent
         iter_vars = [rebound(iv, value) for iv, value in zip(realize.block.iter_vars, realize.iter_values)]
-        return _realize_with(realize, _block_with(realize.block, iter_vars=iter_vars))
+        return realize_with(realize, block_with(realize.block, iter_vars=iter_vars))
 
     body = tvm_ffi.structural_mutate(loop.body, [(tirx.For, on_for), (s_tir.SBlockRealize, on_realize)])
-    return None if unbounded else _for_with(loop, body=body)
+    return None if unbounded else for_with(loop, body=body)
 
 
 def change_loop_extent(mod, rng: random.Random):
     """Set a loop's extent to 1, extent-1, extent+1 or 2*extent (the bound block iterators' domains follow)."""
 
     def edit(loop, _, walker):
-        return _rebind_domains(_for_with(loop, extent=rng.choice(_extent_candidates(loop.extent))), walker.loops)
+        return _rebind_domains(for_with(loop, extent=rng.choice(_extent_candidates(loop.extent))), walker.loops)
 
-    return _mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) else [], edit)
+    return mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) else [], edit)
 
 
 def _realizes_under(stmt) -> list:
@@ -411,7 +197,7 @@ def _parallel_safe(loop) -> bool:
     realizes = _realizes_under(loop.body)
     for realize in realizes:
         kinds = [iv.iter_type for iv, value in zip(realize.block.iter_vars, realize.iter_values)
-                 if _uses(value, loop.loop_var)]
+                 if uses(value, loop.loop_var)]
         if not kinds or any(kind != tirx.IterVar.DataPar for kind in kinds):
             return False
     return bool(realizes)
@@ -431,8 +217,8 @@ def _kind_alternatives(loop) -> list:
 
 def change_loop_kind(mod, rng: random.Random):
     """Make a loop serial, parallel, vectorized or unrolled (never thread-bound: the target is a CPU)."""
-    return _mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) and _kind_alternatives(node) else [],
-                       lambda loop, _, w: _for_with(loop, kind=rng.choice(_kind_alternatives(loop))))
+    return mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) and _kind_alternatives(node) else [],
+                       lambda loop, _, w: for_with(loop, kind=rng.choice(_kind_alternatives(loop))))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -441,7 +227,7 @@ def change_loop_kind(mod, rng: random.Random):
 
 def _retyped_buffer_sites(node, walker) -> list:
     if isinstance(node, s_tir.SBlock):
-        return [i for i, buf in enumerate(node.alloc_buffers) if _same_class(str(buf.dtype))]
+        return [i for i, buf in enumerate(node.alloc_buffers) if same_class(str(buf.dtype))]
     return []
 
 
@@ -452,7 +238,7 @@ def _retype_edit(old, new):
     def edit(node, _, walker):
         if isinstance(node, s_tir.SBlock):
             allocs = [new if buf.same_as(old) else buf for buf in node.alloc_buffers]
-            return walker.descend(_block_with(node, alloc_buffers=allocs))
+            return walker.descend(block_with(node, alloc_buffers=allocs))
         indices = [walker.visit(index) for index in node.indices]
         if isinstance(node, tirx.BufferStore):
             return tirx.BufferStore(new, tirx.Cast(new_dtype, walker.visit(node.value)), indices, node.span)
@@ -477,15 +263,15 @@ def _uses_of(buf):
 def change_dtype(mod, rng: random.Random):
     """Change the dtype of an intermediate buffer (allocated in a block, never a parameter) within its type class,
     consistently: every store into it casts to the new dtype, every load from it casts back."""
-    picked = _pick(mod, rng, _retyped_buffer_sites)
+    picked = pick(mod, rng, _retyped_buffer_sites)
     if picked is None:
         return None
     gv, func, _, (block, index) = picked
     old = block.alloc_buffers[index]
-    new = old.with_dtype(rng.choice(_same_class(str(old.dtype))))
-    walker = _Walker(func, _uses_of(old), _retype_edit(old, new), chosen=lambda n: True)
+    new = old.with_dtype(rng.choice(same_class(str(old.dtype))))
+    walker = Walker(func, _uses_of(old), _retype_edit(old, new), chosen=lambda n: True)
     walker.buffers.append(new)
-    return _apply(mod, gv, func, walker)
+    return replace_function(mod, gv, func, walker)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -497,10 +283,10 @@ def insert_cast(mod, rng: random.Random):
     float32, int32 -> int8 -> int32)."""
 
     def edit(node, _, walker):
-        dtype = _dtype(node)
-        return tirx.Cast(dtype, tirx.Cast(rng.choice(_same_class(dtype)), node))
+        dtype = dtype_of(node)
+        return tirx.Cast(dtype, tirx.Cast(rng.choice(same_class(dtype)), node))
 
-    return _mutate_one(mod, rng, lambda node, w: [None] if _same_class(_dtype(node)) else [], edit)
+    return mutate_one(mod, rng, lambda node, w: [None] if same_class(dtype_of(node)) else [], edit)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -508,7 +294,7 @@ def insert_cast(mod, rng: random.Random):
 
 
 def _is_conditional(node) -> bool:
-    return isinstance(node, (tirx.IfThenElse, tirx.Select)) or _is_call_to(node, "prim.if_then_else")
+    return isinstance(node, (tirx.IfThenElse, tirx.Select)) or is_call_to(node, "prim.if_then_else")
 
 
 def _negate(cond):
@@ -521,7 +307,7 @@ def _negated(node, _, walker):
     if isinstance(node, tirx.Select):
         return tirx.Select(_negate(node.condition), node.true_value, node.false_value, node.span)
     cond, then, otherwise = node.args
-    return _call_with_args(node, [_negate(cond), then, otherwise])
+    return call_with_args(node, [_negate(cond), then, otherwise])
 
 
 def _swapped(node, _, walker):
@@ -530,12 +316,12 @@ def _swapped(node, _, walker):
     if isinstance(node, tirx.Select):
         return tirx.Select(node.condition, node.false_value, node.true_value, node.span)
     cond, then, otherwise = node.args
-    return _call_with_args(node, [cond, otherwise, then])
+    return call_with_args(node, [cond, otherwise, then])
 
 
 def negate_condition(mod, rng: random.Random):
     """Negate the condition of an IfThenElse, a Select or an if_then_else call."""
-    return _mutate_one(mod, rng, lambda node, w: [None] if _is_conditional(node) else [], _negated)
+    return mutate_one(mod, rng, lambda node, w: [None] if _is_conditional(node) else [], _negated)
 
 
 def swap_branches(mod, rng: random.Random):
@@ -545,7 +331,7 @@ def swap_branches(mod, rng: random.Random):
         has_two = not isinstance(node, tirx.IfThenElse) or node.else_case is not None
         return [None] if _is_conditional(node) and has_two else []
 
-    return _mutate_one(mod, rng, sites_of, _swapped)
+    return mutate_one(mod, rng, sites_of, _swapped)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -571,7 +357,7 @@ def _seq(stmts: list):
 
 def _dropped(node, index, walker):
     if index == "body":
-        return _block_with(node, body=NO_OP)
+        return block_with(node, body=NO_OP)
     return _seq([stmt for i, stmt in enumerate(node.seq) if i != index])
 
 
@@ -605,7 +391,7 @@ def _fresh_copy(stmt, taken_names: list):
         while f"{block.name_hint}_{suffix}" in taken_names:
             suffix += 1
         taken_names.append(f"{block.name_hint}_{suffix}")
-        return _block_with(block, name_hint=taken_names[-1])
+        return block_with(block, name_hint=taken_names[-1])
 
     copy = tvm_ffi.structural_mutate(stmt, [(object, remap_once)])
     return tvm_ffi.structural_map(copy, [(s_tir.SBlock, rename)])
@@ -613,7 +399,7 @@ def _fresh_copy(stmt, taken_names: list):
 
 def _duplicated(node, index, walker):
     if index == "body":
-        return _block_with(node, body=tirx.SeqStmt([node.body, _fresh_copy(node.body, walker.block_names)]))
+        return block_with(node, body=tirx.SeqStmt([node.body, _fresh_copy(node.body, walker.block_names)]))
     seq = list(node.seq)
     return tirx.SeqStmt(seq[:index + 1] + [_fresh_copy(seq[index], walker.block_names)] + seq[index + 1:])
 
@@ -632,17 +418,17 @@ def _swapped_pair(node, pair, walker):
 
 def drop_statement(mod, rng: random.Random):
     """Remove one statement of a sequence, or the body of a block."""
-    return _mutate_one(mod, rng, _statement_sites, _dropped)
+    return mutate_one(mod, rng, _statement_sites, _dropped)
 
 
 def duplicate_statement(mod, rng: random.Random):
     """Run one statement of a sequence, or the body of a block, twice (the copy gets fresh variables and names)."""
-    return _mutate_one(mod, rng, _statement_sites, _duplicated)
+    return mutate_one(mod, rng, _statement_sites, _duplicated)
 
 
 def swap_statements(mod, rng: random.Random):
     """Exchange two statements of a sequence."""
-    return _mutate_one(mod, rng, _pair_sites, _swapped_pair)
+    return mutate_one(mod, rng, _pair_sites, _swapped_pair)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -651,17 +437,17 @@ def swap_statements(mod, rng: random.Random):
 
 def _index_candidates(load, dim: int, scope: list) -> list:
     index = load.indices[dim]
-    dtype = _dtype(index)
-    one = _int(index.ty, 1)
-    candidates = [var for var in scope if _dtype(var) == dtype]
+    dtype = dtype_of(index)
+    one = int_const(index.ty, 1)
+    candidates = [var for var in scope if dtype_of(var) == dtype]
     if isinstance(index, tirx.IntImm):
-        candidates += [_int(index.ty, index.value + 1), _int(index.ty, index.value - 1)]
+        candidates += [int_const(index.ty, index.value + 1), int_const(index.ty, index.value - 1)]
     else:
         candidates += [tirx.Add(index, one), tirx.Sub(index, one)]
-    candidates.append(_int(index.ty, 0))
+    candidates.append(int_const(index.ty, 0))
     bound = load.source.shape[dim]
     if isinstance(bound, tirx.IntImm):
-        candidates.append(_int(index.ty, bound.value - 1))
+        candidates.append(int_const(index.ty, bound.value - 1))
     return [c for c in candidates if not tvm_ffi.structural_equal(c, index)]
 
 
@@ -672,11 +458,11 @@ def replace_index(mod, rng: random.Random):
     def sites_of(node, walker):
         if not isinstance(node, tvm.ir.TensorLoad) or not tirx.is_buffer_var(node.source):
             return []
-        return [dim for dim, index in enumerate(node.indices) if _dtype(index) in INTS]
+        return [dim for dim, index in enumerate(node.indices) if dtype_of(index) in INTS]
 
     def edit(load, dim, walker):
         indices = list(load.indices)
         indices[dim] = rng.choice(_index_candidates(load, dim, walker.scope[-1]))
         return tirx.BufferLoad(load.source, indices, load.span)
 
-    return _mutate_one(mod, rng, sites_of, edit)
+    return mutate_one(mod, rng, sites_of, edit)

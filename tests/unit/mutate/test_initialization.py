@@ -53,7 +53,7 @@ def test_same_output_compares_bitwise_with_nan_equal():
         assert not same_output(np.array([x]), np.array([y]))
 
 
-def test_buffers_numpy_cannot_hold_stay_internal():
+def test_bfloat16_intermediates_are_exposed_and_filled():
     from tzer.mutate import MUTATORS
 
     mod = _program("poolformer")
@@ -65,4 +65,6 @@ def test_buffers_numpy_cannot_hold_stay_internal():
     else:
         pytest.skip("no bfloat16 intermediate drawn")
     _, shapes = expose_allocations(mutant)
-    assert "bfloat16" not in [dtype for _, dtype in shapes] and len(shapes) == len(dtypes) - 1
+    assert "bfloat16" in [dtype for _, dtype in shapes] and len(shapes) == len(dtypes)
+    values = {float(filled((1,), "bfloat16", which)[0]) for which in range(len(FILLS))}
+    assert len(values) == len(FILLS)  # bfloat16 keeps the three fills apart
