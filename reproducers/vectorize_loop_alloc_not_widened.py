@@ -17,7 +17,7 @@ Root cause: the vectorizer's visitor for AllocBuffer only visits the body (its s
 AllocBuffer not yet implemented"), so it never gives a buffer allocated inside the vectorized loop one slot per lane
 (the VecAllocAccess rewriter that does this, s[i] -> s[i * lanes + var], is never called).
 
-Found by tzer: joint mode, `tzer fuzz --time 600 --jobs 2 --seed 1001`, store /tmp/acc/b_triage.db, finding 5
+Found by tzer: joint mode, `tzer fuzz --time 600 --jobs 2 --seed 1001` (the issue-4 code of 2026-11-30)
 (generator metaformer; schedule_vectorize vectorized the batch loop of the padding block, change_dtype, then
 schedule_compute_at moved the residual add under it: 343 of 686 outputs, all of batch 0, were wrong against the
 minimal lowering).
