@@ -229,14 +229,25 @@ class _Prover:
         found = _visit_all(visitor, [division.a, division.b])
         if found is not None:
             return found
-        divisor = _without_casts(division.b.value if isinstance(division.b, tirx.Broadcast) else division.b)
-        if isinstance(divisor, tvm.ir.TensorLoad) and not _dtype(divisor).startswith(("int", "uint")):
-            return None
-        if isinstance(divisor, tirx.FloatImm) and divisor.value != 0:
-            return None
-        if _dtype(divisor).startswith(("int", "uint")) and self._nonzero(divisor):
+        divisor = division.b.value if isinstance(division.b, tirx.Broadcast) else division.b
+        if self._divisor_nonzero(divisor):
             return None
         return _interrupt(f"{division}: divisor {divisor} not proven nonzero")
+
+    def _divisor_nonzero(self, divisor) -> bool:
+        """Integers: proven nonzero. Floats, as generated programs build them (an average's window size):
+        a nonzero literal, a cast of a nonzero value, a product of nonzero factors, or data."""
+        if _dtype(divisor).startswith(("int", "uint")):
+            return self._nonzero(divisor)
+        if isinstance(divisor, tvm.ir.TensorLoad):
+            return True
+        if isinstance(divisor, tirx.FloatImm):
+            return divisor.value != 0
+        if isinstance(divisor, tirx.Cast):
+            return self._divisor_nonzero(divisor.value)
+        if isinstance(divisor, tirx.Mul):
+            return self._divisor_nonzero(divisor.a) and self._divisor_nonzero(divisor.b)
+        return False
 
     def _nonzero(self, value) -> bool:
         if value.ty.dtype.lanes != 1:
@@ -464,12 +475,6 @@ def _conditions(condition) -> list[tuple]:
 def _is_if_then_else(expr) -> bool:
     # A Call's op may also be a GlobalVar (a call to another function), which has no `name`.
     return isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op) and expr.op.name == "prim.if_then_else"
-
-
-def _without_casts(expr):
-    while isinstance(expr, tirx.Cast):
-        expr = expr.value
-    return expr
 
 
 def _visit_all(visitor, nodes):

@@ -63,11 +63,28 @@ SEMANTICS_PRESERVING = frozenset(SCHEDULE)
 
 
 def well_formed_or_none(mod: Any) -> Any:
-    """`mod` if TVM's S-TIR verifier accepts it, else None: mutators end with this, so what they return is
-    well-formed. (TVM may still reject it later, at compile time: that is counted as an invalid mutant.)"""
+    """`mod` if TVM's S-TIR verifier accepts it and it nests no parallel loops, else None: mutators end with this,
+    so what they return is well-formed. (TVM may still reject it later, at compile time: that is counted as an
+    invalid mutant.) Nested parallel loops pass the verifier, but LLVM codegen rejects them by design, and the
+    minimal reference, whose loops are serial, would not: a finding that is not a bug."""
     import tvm
 
     try:
-        return mod if tvm.s_tir.analysis.verify_well_formed(mod, assert_mode=False) else None
+        well_formed = tvm.s_tir.analysis.verify_well_formed(mod, assert_mode=False)
     except Exception:  # the verifier raises on some malformed IR instead of returning False
         return None
+    return mod if well_formed and not _nests_parallel_loops(mod) else None
+
+
+def _nests_parallel_loops(mod: Any) -> bool:
+    import tvm_ffi
+    from tvm import tirx
+
+    def parallel_loops(node):
+        found = []
+        tvm_ffi.structural_walk(node, [(tirx.For, lambda loop: found.append(loop) if loop.kind ==
+                                        tirx.ForKind.PARALLEL else None)])
+        return found
+
+    return any(len(parallel_loops(loop.body)) > 0 for _, func in mod.functions_items()
+               for loop in parallel_loops(func.body))

@@ -203,7 +203,15 @@ def _parallel_safe(loop) -> bool:
     return bool(realizes)
 
 
-def _kind_alternatives(loop) -> list:
+def _nests_parallel(loop, enclosing) -> bool:
+    """Whether a parallel `loop` would nest parallel loops: LLVM codegen rejects that by design ("Nested parallel
+    loop is not supported"), and the minimal reference, whose loops are serial, would not."""
+    nested = []
+    tvm_ffi.structural_walk(loop.body, [(tirx.For, lambda inner: nested.append(inner.kind))])
+    return any(kind == tirx.ForKind.PARALLEL for kind in nested + [outer.kind for outer in enclosing])
+
+
+def _kind_alternatives(loop, enclosing=()) -> list:
     constant = isinstance(loop.extent, tirx.IntImm)
     # TVM unrolls and vectorizes constant extents only: UnrollLoop rejects an unrolled loop of non-constant extent
     # with a check failure, by design (the minimal reference, whose loops are serial, would not see it). Vectorized
@@ -211,14 +219,15 @@ def _kind_alternatives(loop) -> list:
     # (its lanes store to one address; Schedule.vectorize refuses such a loop).
     independent = _parallel_safe(loop)
     allowed = {tirx.ForKind.SERIAL: True, tirx.ForKind.UNROLLED: constant,
-               tirx.ForKind.VECTORIZED: constant and independent, tirx.ForKind.PARALLEL: independent}
+               tirx.ForKind.VECTORIZED: constant and independent,
+               tirx.ForKind.PARALLEL: independent and not _nests_parallel(loop, enclosing)}
     return [kind for kind in LOOP_KINDS if kind != loop.kind and allowed[kind]]
 
 
 def change_loop_kind(mod, rng: random.Random):
     """Make a loop serial, parallel, vectorized or unrolled (never thread-bound: the target is a CPU)."""
-    return mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) and _kind_alternatives(node) else [],
-                       lambda loop, _, w: for_with(loop, kind=rng.choice(_kind_alternatives(loop))))
+    return mutate_one(mod, rng, lambda node, w: [None] if _is_loop(node) and _kind_alternatives(node, w.loops) else [],
+                      lambda loop, _, w: for_with(loop, kind=rng.choice(_kind_alternatives(loop, w.loops))))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -345,6 +345,16 @@ def float_divide_by_index_plus_one(A: T.Buffer((16,), "float32"), B: T.Buffer((1
 
 
 @T.prim_func(s_tir=True)
+def float_divide_by_window_product(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
+    # An adaptive average's divisor: the product of two window sizes, each at least 1.
+    for i in range(16):
+        with T.sblock("B"):
+            vi = T.axis.spatial(16, i)
+            B[vi] = A[vi] / (T.Cast("float32", T.Select(vi % 2 == 0, vi // 2 + 1, vi // 2 + 2) - vi // 2)
+                             * T.Cast("float32", vi % 3 + 1))
+
+
+@T.prim_func(s_tir=True)
 def float_divide_by_data(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
     # A divisor read from data may be zero at run time: IEEE gives inf or NaN, the same in every build.
     for i in range(16):
@@ -353,7 +363,7 @@ def float_divide_by_data(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "floa
             B[vi] = A[vi] / A[15 - vi]
 
 
-IN_BOUNDS = [copy_in_bounds, float_divide_by_index_plus_one, float_divide_by_data, guarded_by_if_then_else, guarded_by_if_stmt, let_stmt_index, let_expr_index,
+IN_BOUNDS = [copy_in_bounds, float_divide_by_index_plus_one, float_divide_by_data, float_divide_by_window_product, guarded_by_if_then_else, guarded_by_if_stmt, let_stmt_index, let_expr_index,
              split_with_predicate, reduction_with_init, symbolic_window, divide_by_loop_var]
 OUT_OF_BOUNDS = {
     read_past_end: "A[vi + 1]", write_past_end: "B[vi + 1]", read_before_start: "A[vi - 1]",
