@@ -10,6 +10,7 @@ import pytest
 from tzer.generate import GENERATORS, draw_test_case
 from tzer.generate.graph import GraphSpec, build_program
 from tzer.generate.inputs import draw_inputs
+from tzer.judge.oracles import Evidence
 from tzer.records import PassConfig
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,7 @@ def test_generator_matches_pytorch(runner, generator):
     for seed in range(SEEDS_PER_GENERATOR):
         test_case = draw_test_case(random.Random(seed), generator, "llvm")
         program, inputs, output = _run(runner, test_case)
-        comparison = runner.oracle.judge(program, inputs, output)
+        comparison = runner.oracles["reference"].judge(Evidence(program, inputs, output))
         assert comparison.ok, f"{generator} seed {seed}: {comparison.message}"
 
 
@@ -60,9 +61,9 @@ def test_planted_relative_error_is_flagged(runner, generator, dtype):
         assert dtype == "float16", f"{generator} never draws float32"
         pytest.skip(f"{generator} does not draw {dtype} (the tolerance policy cannot judge it there)")
     program, inputs, output = _run(runner, test_case)
-    assert runner.oracle.judge(program, inputs, output).ok
+    assert runner.oracles["reference"].judge(Evidence(program, inputs, output)).ok
     planted = (output.astype(np.float64) * (1 + PLANTED[dtype])).astype(output.dtype)
-    comparison = runner.oracle.judge(program, inputs, planted)
+    comparison = runner.oracles["reference"].judge(Evidence(program, inputs, planted))
     assert not comparison.ok, f"{generator} {dtype}: a relative error of {PLANTED[dtype]} went unnoticed"
 
 
@@ -78,10 +79,10 @@ def test_integer_programs_are_exact(runner, generator):
     test_case = _first_case(generator, dtype)
     assert test_case is not None, f"{generator} never draws {dtype}"
     program, inputs, output = _run(runner, test_case)
-    assert runner.oracle.judge(program, inputs, output).ok
+    assert runner.oracles["reference"].judge(Evidence(program, inputs, output)).ok
     planted = output.copy()
     planted.flat[planted.size // 2] += 1
-    assert not runner.oracle.judge(program, inputs, planted).ok
+    assert not runner.oracles["reference"].judge(Evidence(program, inputs, planted)).ok
 
 
 def test_programs_round_trip_through_tvmscript_and_json():

@@ -271,6 +271,8 @@ class _Prover:
         return None
 
     def _index_in_bounds(self, index, extent) -> bool:
+        if _holds_huge_constant(index):
+            return False  # near INT_MAX/INT_MIN the index arithmetic may wrap, which the analyzer does not model
         if isinstance(index, tirx.Ramp):
             last = index.base + index.stride * (index.lanes - 1)
             return self._in_range(index.base, 0, extent) and self._in_range(last, 0, extent)
@@ -475,6 +477,15 @@ def _conditions(condition) -> list[tuple]:
 def _is_if_then_else(expr) -> bool:
     # A Call's op may also be a GlobalVar (a call to another function), which has no `name`.
     return isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op) and expr.op.name == "prim.if_then_else"
+
+
+HUGE = 2**30
+
+
+def _holds_huge_constant(expr) -> bool:
+    huge = []
+    tvm_ffi.structural_walk(expr, [(tirx.IntImm, lambda c: huge.append(abs(int(c.value)) >= HUGE))])
+    return any(huge)
 
 
 def _visit_all(visitor, nodes):

@@ -7,7 +7,8 @@ intermediate buffers as extra parameters (`expose_allocations`), so the caller o
 fill in `FILLS`, with every output and intermediate element set to it first, and a program whose output changes with
 the fill read memory it never wrote. The fills are a large positive, a large negative and a small value of
 different magnitudes, so neither a max or min over an uninitialized element nor an even function of it (pow(x, 4)
-in GeM maps +a and -a to the same value) can hide it.
+in GeM maps +a and -a to the same value) can hide it; and NaN for floats, which no absorption hides (a sum with
+-FLT_MAX in it swamps any finite fill).
 
 Only buffers allocated in the root block, in global scope and in a dtype numpy holds (bfloat16 included), are
 exposed (that is where generated and scheduled programs allocate); the others stay internal, and a read of them
@@ -20,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-FILLS = (1.0e4, -3.7e3, 0.37)  # finite in float16
-INTEGER_FILLS = (100, -37, 3)  # in int8's range; unsigned types clip the negative one to 0
+FILLS = (1.0e4, -3.7e3, 0.37, float("nan"))  # the finite ones finite in float16
+INTEGER_FILLS = (100, -37, 3, 7)  # in int8's range; unsigned types clip the negative one to 0
 
 
 def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:

@@ -30,6 +30,7 @@ from tzer.mutate.sites import (
 
 FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
              "float64": 1.7976931348623157e308}
+DEFINITIONS = (tirx.Bind, tirx.AllocBuffer, tirx.DeclBuffer)  # statements whose definitions scope what follows
 LOOP_KINDS = (tirx.ForKind.SERIAL, tirx.ForKind.PARALLEL, tirx.ForKind.VECTORIZED, tirx.ForKind.UNROLLED)
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,10 +351,11 @@ NO_OP = tirx.Evaluate(tirx.IntImm("int32", 0))
 
 
 def _statement_sites(node, walker) -> list:
-    """Children of a sequence (a Bind is not one: its variable is used by what follows), and the whole body of a
-    non-root block whose body is a single statement."""
+    """Children of a sequence (not a Bind, an AllocBuffer or a DeclBuffer: they define what follows uses, and a
+    duplicate would define a buffer twice, which crashes TVM's verifier), and the whole body of a non-root block
+    whose body is a single statement."""
     if isinstance(node, tirx.SeqStmt):
-        return [i for i, stmt in enumerate(node.seq) if not isinstance(stmt, tirx.Bind)]
+        return [i for i, stmt in enumerate(node.seq) if not isinstance(stmt, DEFINITIONS)]
     if isinstance(node, s_tir.SBlock) and not node.same_as(walker.root) and \
             not isinstance(node.body, (tirx.SeqStmt, tirx.Bind)):
         return ["body"]
