@@ -21,6 +21,7 @@ from tzer.judge.oracles import ORACLES, Evidence, Oracle
 from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script, normalize_message
 from tzer.mutate.apply import apply_steps, preserves_semantics
 from tzer.observe import FEEDBACK
+from tzer.observe.pass_effects import compute_dtypes
 from tzer.records import (
     Execution, Invalidity, MutationStep, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
 )
@@ -142,7 +143,7 @@ class Runner:
             return self._failed(mod, result.failure, timing)
         listener.stage(Stage.COMPARE)
         oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
-        comparison = oracle.judge(Evidence(program, inputs, result.output, lowered_reference))
+        comparison = oracle.judge(Evidence(program, inputs, result.output, lowered_reference, compute_dtypes(mod)))
         if comparison.ok:
             return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
                              max_rel_error=comparison.max_rel_error, tvm_version=self.tvm_version, **timing)

@@ -277,14 +277,30 @@ class _Prover:
         return None
 
     def _index_in_bounds(self, index, extent) -> bool:
-        if _holds_huge_constant(index):
-            return False  # near INT_MAX/INT_MIN the index arithmetic may wrap, which the analyzer does not model
+        if self._may_overflow(index):
+            return False  # the machine's arithmetic wraps where the analyzer's does not
         if isinstance(index, tirx.Ramp):
             last = index.base + index.stride * (index.lanes - 1)
             return self._in_range(index.base, 0, extent) and self._in_range(last, 0, extent)
         if isinstance(index, tirx.Broadcast):
             return self._in_range(index.value, 0, extent)
         return self._in_range(index, 0, extent)
+
+    def _may_overflow(self, expr) -> bool:
+        """Whether a sum, difference or product inside `expr` may leave its integer type's range (seen:
+        perturb_constant made `v - -2147483648` an index). A division cannot, so `v // 2147483647` is fine."""
+        parts = []
+        tvm_ffi.structural_walk(expr, [((tirx.Add, tirx.Sub, tirx.Mul), parts.append)])
+        for part in parts:
+            dtype = _dtype(part)
+            if not dtype.startswith(("int", "uint")) or part.ty.dtype.lanes != 1:
+                continue
+            bits = int(dtype.lstrip("uint") or 32)
+            low, high = (0, 2**bits - 1) if dtype.startswith("uint") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+            bound = self.analyzer.const_int_bound(part)
+            if bound.min_value < low or bound.max_value > high:
+                return True
+        return False
 
     def _in_range(self, value, low, extent) -> bool:
         """low <= value < low + extent; a vector (lanes > 1) that is neither Ramp nor Broadcast is not proven."""
@@ -483,15 +499,6 @@ def _conditions(condition) -> list[tuple]:
 def _is_if_then_else(expr) -> bool:
     # A Call's op may also be a GlobalVar (a call to another function), which has no `name`.
     return isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op) and expr.op.name == "prim.if_then_else"
-
-
-HUGE = 2**30
-
-
-def _holds_huge_constant(expr) -> bool:
-    huge = []
-    tvm_ffi.structural_walk(expr, [(tirx.IntImm, lambda c: huge.append(abs(int(c.value)) >= HUGE))])
-    return any(huge)
 
 
 def _visit_all(visitor, nodes):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tzer.judge.tolerance import Comparison, compare, compare_runs, tolerance_for
+from tzer.judge.tolerance import Comparison, compare, compare_runs, run_tolerance, tolerance_for
 from tzer.registry import Registry
 
 
@@ -23,6 +23,7 @@ class Evidence:
     inputs: Sequence[np.ndarray]
     output: np.ndarray
     lowered_reference: np.ndarray | None = None  # the mutant's output under the minimal lowering
+    compute_dtypes: frozenset[str] = frozenset()  # the dtypes the mutant computes in (buffers, casts)
 
 
 class Oracle:
@@ -62,8 +63,9 @@ class MinimalLoweringOracle(Oracle):
 
     def judge(self, evidence: Evidence) -> Comparison:
         assert evidence.lowered_reference is not None, "the runner builds the minimal lowering first"
-        return compare_runs(evidence.output, evidence.lowered_reference, evidence.program.spec.dtype,
-                            _tolerance(evidence.program))
+        spec = evidence.program.spec
+        tolerance = run_tolerance(spec.dtype, set(evidence.compute_dtypes), spec.accumulation(), spec.transcendental)
+        return compare_runs(evidence.output, evidence.lowered_reference, spec.dtype, tolerance)
 
 
 ORACLES: Registry[type[Oracle]] = Registry("oracle", {

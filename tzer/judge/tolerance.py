@@ -35,7 +35,7 @@ import numpy as np
 
 from tzer.errors import TzerBug
 
-UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
+UNIT_ROUNDOFF = {"bfloat16": 2.0**-8, "float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
 FLOAT16_MAX_ACCUMULATION = 12
 TRANSCENDENTAL_ULPS = 64
 
@@ -111,6 +111,17 @@ def compare(got: np.ndarray, ref: np.ndarray, dtype: str, tolerance: Tolerance,
         f"rtol {tolerance.rtol:.3g}, atol {tolerance.atol:.3g} x scale {scale:.3g})"
     )
     return Comparison(False, max_abs, max_rel, count, message)
+
+
+def run_tolerance(output_dtype: str, compute_dtypes: set[str], accumulation: int, transcendental: bool) -> Tolerance:
+    """The tolerance between two builds of one mutant: in the mutant's least precise float dtype (a mutant that
+    keeps an intermediate in bfloat16 rounds at different points in different builds), with the worst-case growth."""
+    floats = [d for d in compute_dtypes | {output_dtype} if d in UNIT_ROUNDOFF]
+    if output_dtype not in UNIT_ROUNDOFF or not floats:
+        return tolerance_for(output_dtype, accumulation, transcendental)
+    u = max(UNIT_ROUNDOFF[d] for d in floats)
+    extra = TRANSCENDENTAL_ULPS if transcendental else 0
+    return Tolerance(u * (growth(accumulation) + extra), u)
 
 
 def compare_runs(got: np.ndarray, ref: np.ndarray, dtype: str, tolerance: Tolerance) -> Comparison:

@@ -80,3 +80,16 @@ def ir_shape(mod: Any) -> set[str]:
     for _, func in mod.functions_items():
         tvm_ffi.structural_walk(func.body, visitors)
     return shape
+
+
+def compute_dtypes(mod: Any) -> frozenset[str]:
+    """The dtypes `mod` stores and casts to: what its arithmetic rounds in."""
+    import tvm_ffi
+    from tvm import tirx
+
+    dtypes: set[str] = set()
+    tvm_ffi.structural_walk(mod["main"].body, [
+        (tirx.Cast, lambda n: dtypes.add(str(n.ty.dtype))),
+        (tirx.BufferStore, lambda n: dtypes.add(str(n.value.ty.dtype))),
+    ])
+    return frozenset(dtypes)
