@@ -23,7 +23,8 @@ def _load_one(path: str) -> TestCase:
             data = json.load(handle)
         test_case = TestCase.from_json(data)
         GENERATORS.get(test_case.generator)  # a generator this tzer knows
-        unknown = [name for name in test_case.passes.pipeline or () if name not in known_passes()]
+        known = known_passes()
+        unknown = [name for name in test_case.passes.pipeline or () if name not in known]
         if unknown:
             raise ValueError(f"unknown pipeline passes {unknown}")
         GraphSpec.from_json(test_case.params).shapes()  # the program's structure holds together

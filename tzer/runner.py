@@ -121,10 +121,10 @@ class Runner:
         for which in range(len(FILLS)) if failure is None else ():
             buffers = [filled(program.output.shape, program.output.dtype, which),
                        *(filled(shape, dtype, which) for shape, dtype in scratch)]
-            arrays, failure = self.executor.call(entry, [*inputs, *buffers], listener)
+            returned, failure = self.executor.call(entry, inputs, buffers, listener)
             if failure is not None:
                 break
-            outputs.append(arrays[len(inputs)])
+            outputs.append(returned[0])
         if failure is not None:
             return self._invalid(Invalidity.REFERENCE_FAILED, f"{failure.error_type}: {key_line(failure.message)}")
         if not same_output(*outputs):

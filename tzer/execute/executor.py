@@ -130,17 +130,17 @@ class Executor:
             return None, _failure(Stage.LOAD, exc), time.perf_counter() - start
         return entry, None, time.perf_counter() - start
 
-    def call(self, entry: Any, arrays: Sequence[np.ndarray], listener: ExecutionListener = QUIET,
-             ) -> tuple[list[np.ndarray] | None, Failure | None]:
-        """Call a loaded entry on copies of `arrays` (inputs, then outputs and scratch, pre-filled by the caller);
-        returns every array as the call left it."""
+    def call(self, entry: Any, inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+             listener: ExecutionListener = QUIET) -> tuple[list[np.ndarray] | None, Failure | None]:
+        """Call a loaded entry on copies of `inputs` and `outputs` (outputs and scratch, pre-filled by the caller);
+        returns the outputs as the call left them."""
         import tvm
 
         listener.stage(Stage.RUN)
         try:
-            tensors = [tvm.runtime.tensor(x, self._device) for x in arrays]
+            tensors = [tvm.runtime.tensor(x, self._device) for x in [*inputs, *outputs]]
             entry(*tensors)
-            return [t.numpy() for t in tensors], None
+            return [t.numpy() for t in tensors[len(inputs):]], None
         except Exception as exc:
             return None, _failure(Stage.RUN, exc)
 
@@ -151,6 +151,6 @@ class Executor:
         if failure is not None:
             return RunResult(None, failure, load_seconds, 0.0)
         start = time.perf_counter()
-        arrays, failure = self.call(entry, [*inputs, np.empty(out_shape, out_dtype)], listener)
-        output = arrays[-1] if arrays is not None else None
+        outputs, failure = self.call(entry, inputs, [np.empty(out_shape, out_dtype)], listener)
+        output = outputs[0] if outputs is not None else None
         return RunResult(output, failure, load_seconds, time.perf_counter() - start)

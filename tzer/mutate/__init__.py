@@ -76,15 +76,16 @@ def well_formed_or_none(mod: Any) -> Any:
     return mod if well_formed and not _nests_parallel_loops(mod) else None
 
 
-def _nests_parallel_loops(mod: Any) -> bool:
+def parallel_loops(node: Any) -> list:
+    """The parallel For loops in `node` (any depth)."""
     import tvm_ffi
     from tvm import tirx
 
-    def parallel_loops(node):
-        found = []
-        tvm_ffi.structural_walk(node, [(tirx.For, lambda loop: found.append(loop) if loop.kind ==
-                                        tirx.ForKind.PARALLEL else None)])
-        return found
+    found: list = []
+    tvm_ffi.structural_walk(node, [(tirx.For, lambda loop: found.append(loop) if loop.kind ==
+                                    tirx.ForKind.PARALLEL else None)])
+    return found
 
-    return any(len(parallel_loops(loop.body)) > 0 for _, func in mod.functions_items()
-               for loop in parallel_loops(func.body))
+
+def _nests_parallel_loops(mod: Any) -> bool:
+    return any(parallel_loops(loop.body) for _, func in mod.functions_items() for loop in parallel_loops(func.body))

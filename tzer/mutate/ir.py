@@ -23,6 +23,7 @@ import tvm
 import tvm_ffi
 from tvm import s_tir, tirx
 
+from tzer.mutate import parallel_loops
 from tzer.mutate.sites import (
     DIVISION_NODES, FLOATS, INTS, Walker, block_with, call_with_args, dtype_of, for_with, int_const, is_call_to,
     is_literal, mutate_one, pick, realize_with, replace_function, same_class, unique, uses,
@@ -207,9 +208,7 @@ def _parallel_safe(loop) -> bool:
 def _nests_parallel(loop, enclosing) -> bool:
     """Whether a parallel `loop` would nest parallel loops: LLVM codegen rejects that by design ("Nested parallel
     loop is not supported"), and the minimal reference, whose loops are serial, would not."""
-    nested = []
-    tvm_ffi.structural_walk(loop.body, [(tirx.For, lambda inner: nested.append(inner.kind))])
-    return any(kind == tirx.ForKind.PARALLEL for kind in nested + [outer.kind for outer in enclosing])
+    return bool(parallel_loops(loop.body)) or any(outer.kind == tirx.ForKind.PARALLEL for outer in enclosing)
 
 
 def _kind_alternatives(loop, enclosing=()) -> list:
