@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--compile-timeout", type=str, default="60", help="per compile stage (default 60s)")
     fuzz.add_argument("--run-timeout", type=str, default="10", help="for the compiled kernel (default 10s)")
     fuzz.add_argument("--memory-limit", type=str, default="4G", help="address space per worker (default 4G)")
+    fuzz.add_argument("--coverage", default="native-bb",
+                      help="feedback from native coverage of libtvm_compiler.so: native-bb (basic blocks, default), "
+                           "native-func (function entries) or none")
+    fuzz.add_argument("--no-coverage-feedback", dest="coverage_feedback", action="store_false",
+                      help="measure coverage but let only the pass-effect features guide (ablations)")
+    fuzz.add_argument("--warm-up-passes", type=int, default=3,
+                      help="runs of the seed corpus before fuzzing; the repeats calibrate coverage noise (default 3)")
     fuzz.add_argument("--extra-pass", action="append", default=[],
                       help="testing: run this registered pass first (planted faults: fault.segfault, ...)")
     _add_store(fuzz)
@@ -89,7 +96,8 @@ def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
         generators=tuple(args.generator),
         corpus=corpus, jobs=args.jobs, isolation=args.isolation, extra_passes=tuple(args.extra_pass),
         compile_seconds=parse_duration(args.compile_timeout), run_seconds=parse_duration(args.run_timeout),
-        memory_bytes=parse_size(args.memory_limit),
+        memory_bytes=parse_size(args.memory_limit), coverage=args.coverage, coverage_feedback=args.coverage_feedback,
+        warm_up_passes=args.warm_up_passes,
     )
 
 
@@ -111,11 +119,12 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             if last is None:
                 raise UserError(f"nothing to resume: {config.store} holds no campaign")
             config = config.resumed(last.config)
+        coverage = _attach_coverage(config.coverage)
         with LiveView(console, f"{config.store}.stderr.log") as view:
             from tzer.execute.backends import make_backend
             from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
-            backend = make_backend(config, Runner(config.target))
+            backend = make_backend(config, Runner(config.target, coverage=coverage))
             engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last)
             _install_stop_handlers(engine)
             result = engine.run()
@@ -123,6 +132,14 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         findings = [f for f in store.findings() if any(o.campaign_id == result.campaign_id for o in f.history)]
     console.print(campaign_summary(result, findings, config.store))
     return 0
+
+
+def _attach_coverage(name: str):
+    """The coverage provider, attached to TVM in this process (imports TVM); where native coverage cannot work,
+    one line on stderr says why and the campaign runs without it."""
+    from tzer.observe.coverage import attach_coverage
+
+    return attach_coverage(name, lambda message: print(f"tzer: {message}", file=sys.stderr, flush=True))
 
 
 def _install_stop_handlers(engine) -> None:

@@ -61,12 +61,16 @@ class FuzzConfig:
     compile_seconds: float = 60.0  # time limit of each compile stage, before a re-run with longer limits
     run_seconds: float = 10.0  # time limit of the compiled kernel
     memory_bytes: int = 4 << 30  # address space a worker may add to the warm parent's
+    coverage: str = "native-bb"  # a coverage provider (tzer.observe.coverage): native-bb, native-func or none
+    coverage_feedback: bool = True  # False: coverage is measured but does not guide (ablations)
+    warm_up_passes: int = 3  # runs of the seed corpus before fuzzing; the repeats calibrate the noise floor
 
     def __post_init__(self) -> None:
         from tzer.execute.backends import BACKENDS
         from tzer.execute.passes import EXTRA_PASSES
         from tzer.execute.targets import TARGETS
         from tzer.generate import GENERATORS
+        from tzer.observe.coverage import COVERAGE
         from tzer.scheduling import SCHEDULERS
 
         if self.mode not in SCHEDULERS:
@@ -93,6 +97,10 @@ class FuzzConfig:
         for name in self.extra_passes:
             if name not in EXTRA_PASSES:
                 raise ConfigError(f"unknown extra pass {name!r}; available: {', '.join(EXTRA_PASSES.names())}")
+        if self.coverage not in COVERAGE:
+            raise ConfigError(f"unknown coverage {self.coverage!r}; available: {', '.join(COVERAGE.names())}")
+        if not 1 <= self.warm_up_passes <= 100:
+            raise ConfigError(f"--warm-up-passes must be between 1 and 100, got {self.warm_up_passes}")
         if self.compile_seconds <= 0 or self.run_seconds <= 0 or self.memory_bytes <= 0:
             raise ConfigError("time and memory limits must be positive")
 
@@ -120,8 +128,8 @@ class FuzzConfig:
 
     def resumed(self, stored: dict) -> "FuzzConfig":
         """This config continuing a stored campaign: what the campaign draws (seed, target, mode, n_max,
-        generators, extra passes) comes from the store; budgets, jobs and limits from this invocation."""
-        kept = ("seed", "target", "mode", "n_max", "generators", "extra_passes")
+        generators, extra passes, coverage) comes from the store; budgets, jobs and limits from this invocation."""
+        kept = ("seed", "target", "mode", "n_max", "generators", "extra_passes", "coverage", "coverage_feedback")
         defaults = {field.name: field.default for field in dataclasses.fields(FuzzConfig)}
         values = {k: stored.get(k, defaults[k]) for k in kept}  # older stores lack newer fields
         return dataclasses.replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()},

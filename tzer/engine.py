@@ -2,10 +2,15 @@
 
 The engine owns the campaign's `random.Random` (seeded from the config, never global) and its scheduler (the mode:
 tzer.scheduling), keeps every slot of its execution backend busy with the scheduler's test cases, tells the
-scheduler each outcome and whether it brought new feedback (tzer.observe), counts every outcome, stores each finding
-in its own transaction and checkpoints totals, timeline, corpus and engine state (rng, scheduler, features seen)
+scheduler each outcome and whether it brought new feedback, counts every outcome, stores each finding in its own
+transaction and checkpoints totals, timeline, corpus and engine state (rng, scheduler, features seen, coverage)
 once per `checkpoint_seconds`, so a resumed campaign carries on where the last checkpoint left it. It stops for
 exactly one `StopReason`.
+
+Feedback is native coverage (tzer.observe.coverage) where a provider is attached: a test case is new if it was the
+first to cover more points than the noise floor. The warm-up runs the seed corpus `warm_up_passes` times; the
+repeats change nothing in the program, so what they still cover is noise, and the floor is a high quantile of it.
+Without native coverage, or with `coverage_feedback` off (ablations), the pass-effect features decide.
 """
 
 from __future__ import annotations
@@ -20,9 +25,15 @@ from typing import Any
 
 from tzer.config import FuzzConfig
 from tzer.observe import FeatureMap
+from tzer.observe.coverage import CoverageProvider, NoCoverage, pack_points, unpack_points
 from tzer.records import CampaignStats, Execution, Finding, TestCase, Verdict
 from tzer.scheduling import SCHEDULERS
 from tzer.store.base import CampaignRecord, Store
+
+
+DEFAULT_NOISE_FLOOR = 20  # new points a case must exceed when no calibration ran (measured noise: a few to ~50)
+NOISE_QUANTILE = 0.9  # the floor: this quantile of the new points per case in the last warm-up pass
+COVERAGE_SNAPSHOT_SECONDS = 30.0  # how often the covered points go into the checkpointed engine state
 
 
 class StopReason(enum.Enum):
@@ -82,6 +93,11 @@ class Engine:
         self.rng = random.Random(config.seed)
         self.scheduler = SCHEDULERS.get(config.mode)(config, self.rng)
         self.features = FeatureMap()
+        self.coverage: CoverageProvider = getattr(getattr(backend, "runner", None), "coverage", None) or NoCoverage()
+        self.noise_floor = DEFAULT_NOISE_FLOOR
+        self._noise_samples: list[int] | None = None  # new points per case in a calibration pass
+        self._coverage_snapshot: dict[str, Any] | None = None
+        self._coverage_snapshot_at = -COVERAGE_SNAPSHOT_SECONDS
         self._on_progress = on_progress or (lambda progress: None)
         self._stop_requested = False
         self._pending: list[TestCase] = []
@@ -111,7 +127,7 @@ class Engine:
         stop_reason = StopReason.INTERRUPTED
         try:
             corpus = self._timed(phase_seconds, Phase.LOAD_CORPUS, self._load_corpus)
-            stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._drive(iter(corpus)))
+            stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._warm_up(corpus))
             if stop_reason is None:
                 stop_reason = self._timed(phase_seconds, Phase.FUZZ, lambda: self._drive(self._draw_forever()))
         except KeyboardInterrupt:
@@ -158,6 +174,23 @@ class Engine:
         self.store.checkpoint(self.campaign_id, self._stats, corpus, self._engine_state())
         return corpus
 
+    def _warm_up(self, corpus: list[TestCase]) -> StopReason | None:
+        """Run the corpus; then, with native coverage, again (`warm_up_passes` in all) to calibrate the noise
+        floor. The repeats are real executions (counted, findings stored) that teach the scheduler nothing."""
+        stop = self._drive(iter(corpus))
+        if not corpus or not self.coverage.points:
+            return stop
+        for _ in range(self.config.warm_up_passes - 1):
+            if stop is not None:
+                return stop
+            self._noise_samples = []
+            stop = self._drive(iter(corpus))
+        if self._noise_samples:
+            samples = sorted(self._noise_samples)
+            self.noise_floor = samples[min(len(samples) - 1, int(NOISE_QUANTILE * len(samples)))]
+        self._noise_samples = None
+        return stop
+
     def _draw_forever(self) -> Iterator[TestCase]:
         while True:
             yield self.scheduler.next_test_case()
@@ -182,7 +215,7 @@ class Engine:
 
     def _finish(self, stop_reason: StopReason) -> None:
         self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
-        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
+        self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state(final=True))
         self.store.end_campaign(self.campaign_id, self._stats, stop_reason.name.lower())
         self._publish()
 
@@ -217,13 +250,19 @@ class Engine:
             self._by_symptom[finding.signature.symptom.name.lower()] += 1
             self._last_finding = LastFinding(finding_id, new, _summary(finding))
         new_features = self.features.add(execution.features) if execution.verdict is not Verdict.INVALID else 0
-        kept = self.scheduler.observe(test_case, execution, new_features)
-        if kept is not None:
-            self._pending.append(kept)
+        if self._noise_samples is not None:  # a calibration pass
+            self._noise_samples.append(execution.new_coverage)
+        else:
+            if self.coverage.points and self.config.coverage_feedback:
+                new_features = execution.new_coverage if execution.new_coverage > self.noise_floor else 0
+            kept = self.scheduler.observe(test_case, execution, new_features)
+            if kept is not None:
+                self._pending.append(kept)
         self._stats = dataclasses.replace(
             stats, elapsed=self._elapsed(), executions=stats.executions + 1, invalid=invalid,
             findings=stats.findings + int(found), new_findings=new_findings, coverage=len(self.features),
-            mutators=self.scheduler.mutator_stats())
+            mutators=self.scheduler.mutator_stats(),
+            native_coverage=self.coverage.total() if self.coverage.points else None)
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
             self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
             self._last_checkpoint = time.monotonic()
@@ -233,10 +272,18 @@ class Engine:
         pending, self._pending = self._pending, []
         return pending
 
-    def _engine_state(self) -> dict[str, Any]:
+    def _engine_state(self, final: bool = False) -> dict[str, Any]:
         version, internal, gauss = self.rng.getstate()
-        return {"rng": [version, list(internal), gauss], "scheduler": self.scheduler.state(),
-                "features": self.features.to_json()}
+        state = {"rng": [version, list(internal), gauss], "scheduler": self.scheduler.state(),
+                 "features": self.features.to_json(), "noise_floor": self.noise_floor}
+        if self.coverage.points:
+            now = time.monotonic()
+            if final or now - self._coverage_snapshot_at >= COVERAGE_SNAPSHOT_SECONDS:
+                self._coverage_snapshot = {"identity": self.coverage.identity,
+                                           "points": pack_points(self.coverage.covered())}
+                self._coverage_snapshot_at = now
+            state["coverage"] = self._coverage_snapshot
+        return state
 
     def _restore(self, state: dict[str, Any] | list) -> None:
         if isinstance(state, list):  # stores before the scheduler kept only the rng state
@@ -245,6 +292,10 @@ class Engine:
         if "scheduler" in state:
             self.scheduler.restore(state["scheduler"])
         self.features = FeatureMap(state.get("features", ()))
+        self.noise_floor = int(state.get("noise_floor", DEFAULT_NOISE_FLOOR))
+        snapshot = state.get("coverage")
+        if snapshot and self.coverage.points and snapshot["identity"] == self.coverage.identity:
+            self.coverage.restore(unpack_points(snapshot["points"]))  # before any worker is forked
 
     def _elapsed(self) -> float:
         return self._elapsed_before + time.monotonic() - self._started

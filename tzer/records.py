@@ -230,6 +230,8 @@ class Execution:
     invalidity: Invalidity | None = None  # why, for INVALID verdicts
     features: tuple[str, ...] = ()  # what the feedback provider observed (tzer.observe), for the scheduler
     applied: tuple[MutationStep, ...] = ()  # the test case's mutation steps as applied (seed that worked, trace)
+    new_coverage: int = 0  # native coverage points this case was the first of the campaign to cover
+    pass_coverage: tuple[tuple[str, int], ...] = ()  # of those, each pass's of the fuzzed compile, in order run
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -238,6 +240,7 @@ class Execution:
         data["invalidity"] = self.invalidity.name.lower() if self.invalidity else None
         data["features"] = list(self.features)
         data["applied"] = [step.to_json() for step in self.applied]
+        data["pass_coverage"] = [list(item) for item in self.pass_coverage]
         return data
 
     @classmethod
@@ -249,6 +252,7 @@ class Execution:
         fields["invalidity"] = Invalidity[invalidity.upper()] if invalidity else None
         fields["features"] = tuple(fields.get("features", ()))
         fields["applied"] = tuple(MutationStep.from_json(step) for step in fields.get("applied", ()))
+        fields["pass_coverage"] = tuple((name, int(new)) for name, new in fields.get("pass_coverage", ()))
         return cls(**fields)
 
 
@@ -295,6 +299,7 @@ class CampaignStats:
     new_findings: int = 0  # distinct signatures first seen in this campaign
     coverage: int | None = None  # distinct feedback features seen (tzer.observe)
     mutators: tuple[tuple[str, MutatorStats], ...] = ()  # by mutator name, sorted
+    native_coverage: int | None = None  # native coverage points covered (tzer.observe.coverage); None: no provider
 
     @property
     def valid(self) -> int:
@@ -310,6 +315,7 @@ class CampaignStats:
             "new_findings": self.new_findings,
             "coverage": self.coverage,
             "mutators": {name: stats.to_json() for name, stats in self.mutators},
+            "native_coverage": self.native_coverage,
         }
 
     @classmethod
@@ -317,4 +323,4 @@ class CampaignStats:
         mutators = tuple(sorted((name, MutatorStats.from_json(value))
                                 for name, value in data.get("mutators", {}).items()))
         return cls(data["elapsed"], data["executions"], data["invalid"], data["findings"], data["new_findings"],
-                   data["coverage"], mutators)
+                   data["coverage"], mutators, data.get("native_coverage"))

@@ -21,6 +21,7 @@ from tzer.judge.oracles import ORACLES, Evidence, Oracle
 from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script, normalize_message
 from tzer.mutate.apply import apply_steps, preserves_semantics
 from tzer.observe import FEEDBACK
+from tzer.observe.coverage import CaseMeter, CoverageProvider, NoCoverage
 from tzer.observe.pass_effects import compute_dtypes
 from tzer.records import (
     Execution, Invalidity, MutationStep, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
@@ -52,7 +53,8 @@ def program_texts(mod: Any) -> tuple[str, str]:
 
 
 class Runner:
-    def __init__(self, target: str, feedback: str = "pass_effects"):
+    def __init__(self, target: str, feedback: str = "pass_effects", coverage: CoverageProvider | None = None):
+        """`coverage`: a provider already attached to TVM in this process (tzer.observe.coverage), or none."""
         import torch
         import tvm
 
@@ -62,10 +64,18 @@ class Runner:
         self.target = target
         self.executor = Executor(target)
         self.feedback = FEEDBACK.get(feedback)()
+        self.coverage = coverage or NoCoverage()
 
     def execute(self, test_case: TestCase, listener: ExecutionListener = QUIET) -> Execution:
         """Build, mutate, compile, run and judge one test case. The steps of the Execution it returns are the steps
-        as applied (`Execution.applied`), for the store and the seed pool."""
+        as applied (`Execution.applied`), for the store and the seed pool; its coverage is what the whole case
+        (mutation, reference, fuzzed compile) was first to cover."""
+        meter = CaseMeter(self.coverage)
+        execution = self._execute(test_case, listener, meter)
+        new_coverage, pass_coverage = meter.finish()
+        return dataclasses.replace(execution, new_coverage=new_coverage, pass_coverage=pass_coverage)
+
+    def _execute(self, test_case: TestCase, listener: ExecutionListener, meter: CaseMeter) -> Execution:
         if test_case.target != self.target:
             raise TzerBug(f"runner for {self.target} got a test case for {test_case.target}")
         listener.stage(Stage.BUILD)
@@ -85,8 +95,9 @@ class Runner:
             lowered_reference = self._lowered_reference(program, mod, inputs, listener)
             if isinstance(lowered_reference, Execution):
                 return dataclasses.replace(lowered_reference, applied=mutated.applied)
+        instruments = self.feedback.instruments() + ([meter.instrument()] if self.coverage.points else [])
         result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
-                                   listener, self.feedback.instruments())
+                                   listener, instruments)
         execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, listener)
         return dataclasses.replace(execution, applied=mutated.applied, features=self.feedback.features(mod))
 

@@ -7,7 +7,9 @@
   (tzer.mutate.passes).
 - joint (Tzer, OOPSLA 2022): an entry is mutated in IR until `n_max` tries in a row bring no new feedback, then it
   gets one pass mutation, and IR mutation goes on.
-A test case that brings new feedback (tzer.observe) joins the pool. Fresh programs keep arriving at `FRESH_RATE`.
+A test case that brings new feedback (tzer.observe) joins the pool; one made by a pass mutation joins it with its
+pass sequence shrunk to the passes that covered new points (Tzer's shrink; tzer.mutate.passes.shrink_pipeline).
+Fresh programs keep arriving at `FRESH_RATE`.
 Mutators are drawn with weights that favour those whose mutants were valid and new (per-mutator statistics, which
 `tzer stats` reports). All choices come from the engine's `random.Random`; the pool and the statistics are part of
 the engine's checkpointed state, so a resumed campaign goes on where it stopped.
@@ -84,6 +86,10 @@ class Scheduler:
         if not keep:
             return None
         kept = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
+        if _is_pass_mutator(origin.mutator) and getattr(self.config, "coverage_feedback", False):
+            from tzer.mutate.passes import shrink_pipeline
+
+            kept = dataclasses.replace(kept, passes=shrink_pipeline(kept.passes, execution.pass_coverage))
         self._add(kept)
         return kept
 

@@ -32,8 +32,9 @@ def status_line(progress: Progress) -> str:
     symptoms = ", ".join(f"{name} {count}" for name, count in progress.by_symptom) or "none"
     busy = sum(w.state != "idle" for w in progress.workers)
     workers = f"  workers {busy}/{len(progress.workers)} busy" if progress.workers else ""
+    covered = f"  cov {s.native_coverage}" if s.native_coverage is not None else ""
     return (f"[{progress.phase.value}] {s.elapsed:7.1f}s  execs {s.executions}  {_rate(s.executions, s.elapsed):.2f}/s"
-            f"  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
+            f"{covered}  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
 
 
 def _dashboard(progress: Progress | None) -> Panel:
@@ -48,6 +49,8 @@ def _dashboard(progress: Progress | None) -> Panel:
     table.add_row("elapsed", f"{s.elapsed:.1f} s")
     table.add_row("executions", f"{s.executions}  ({_rate(s.executions, s.elapsed):.2f}/s)")
     table.add_row("valid / invalid", f"{s.valid} / {s.invalid}")
+    if s.native_coverage is not None:
+        table.add_row("coverage", f"{s.native_coverage} points of libtvm_compiler.so covered")
     table.add_row("feedback", f"{s.coverage or 0} features seen")
     busiest = sorted(s.mutators, key=lambda item: -item[1].tries)[:6]
     table.add_row("mutators", "  ".join(f"{name} {m.valid}/{m.tries}" for name, m in busiest) or "-")
@@ -147,11 +150,11 @@ def mutators_table(totals: dict[str, dict]) -> Table:
 def campaigns_table(campaigns: Sequence[CampaignRecord]) -> Table:
     table = Table(title="campaigns")
     for column in ("id", "mode", "target", "seed", "elapsed", "execs", "execs/s", "valid", "invalid", "findings",
-                   "stopped"):
+                   "coverage", "stopped"):
         table.add_column(column)
     for c in campaigns:
         s = c.stats
         table.add_row(str(c.id), c.mode, c.target, str(c.seed), f"{s.elapsed:.1f}", str(s.executions),
                       f"{_rate(s.executions, s.elapsed):.2f}", str(s.valid), str(s.invalid), str(s.findings),
-                      c.stop_reason or "running or killed")
+                      "-" if s.native_coverage is None else str(s.native_coverage), c.stop_reason or "running or killed")
     return table

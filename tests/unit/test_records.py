@@ -133,11 +133,12 @@ def test_finding_signature_is_the_execution_signature():
 
 
 def test_campaign_stats_valid_and_json():
-    stats = CampaignStats(elapsed=1.23456, executions=10, invalid=3, findings=2, new_findings=1, coverage=None)
+    stats = CampaignStats(elapsed=1.23456, executions=10, invalid=3, findings=2, new_findings=1, coverage=None,
+                          native_coverage=4321)
     assert stats.valid == 7
     assert stats.to_json() == {
         "elapsed": 1.235, "executions": 10, "valid": 7, "invalid": 3, "findings": 2, "new_findings": 1,
-        "coverage": None, "mutators": {},
+        "coverage": None, "mutators": {}, "native_coverage": 4321,
     }
     assert CampaignStats.from_json(stats.to_json()) == dataclasses.replace(stats, elapsed=1.235)
 

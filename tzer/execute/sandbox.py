@@ -247,6 +247,9 @@ class ForkServer:
         if slot.marker is not None:
             slot.marker.close()
         slot.marker = mmap.mmap(-1, _MARKER_BYTES)  # anonymous and shared: the child writes, the parent reads
+        coverage = getattr(self.runner, "coverage", None)
+        if coverage is not None:
+            coverage.sync()  # the new child need not trap on points its siblings already covered
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child never returns from here

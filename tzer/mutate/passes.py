@@ -15,7 +15,7 @@ import random
 from typing import Any, Callable
 
 from tzer.execute.pipeline import (
-    POSITIONS, SKELETON, default_pipeline, known_misuse_crashes, positions_of, supported_positions,
+    MINIMAL_PIPELINE, POSITIONS, SKELETON, default_pipeline, known_misuse_crashes, positions_of, supported_positions,
 )
 from tzer.records import PassConfig
 
@@ -137,3 +137,22 @@ PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None
     "pass.misorder": misorder_pass,
 }
 MISORDER = "pass.misorder"
+
+
+def shrink_pipeline(passes: PassConfig, pass_coverage: tuple[tuple[str, int], ...]) -> PassConfig:
+    """Tzer's pass-sequence shrink: of an explicit pipeline, keep the passes that covered new points in the run
+    `pass_coverage` measured (pass name, new points, in the order the passes finished), the skeleton, and the passes
+    lowering needs (MINIMAL_PIPELINE). A pass the run never reached is kept: nothing is known about it. Pass
+    insertion and repetition grow sequences; this keeps them to what adds coverage."""
+    if passes.pipeline is None or not pass_coverage:
+        return passes
+    needed = set(SKELETON) | set(MINIMAL_PIPELINE)
+    kept, cursor = [], 0
+    for entry in passes.pipeline:
+        name = entry.partition(":")[0]
+        match = next((i for i in range(cursor, len(pass_coverage)) if pass_coverage[i][0] == name), None)
+        if match is not None:
+            cursor = match + 1
+        if match is None or entry in needed or pass_coverage[match][1] > 0:
+            kept.append(entry)
+    return _with_pipeline(passes, kept)
