@@ -79,6 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(stats)
     _add_format(stats)
 
+    corpus = commands.add_parser("corpus", help="corpus work: minimize")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", required=True, parser_class=_Parser)
+    minimize = corpus_commands.add_parser(
+        "minimize", help="copy a smallest subset of a corpus with the same native coverage to another directory")
+    minimize.add_argument("corpus_dir")
+    minimize.add_argument("--out", required=True, help="directory for the minimized corpus (new or empty)")
+    minimize.add_argument("--coverage", default="native-bb", help="native-bb (default) or native-func")
+    minimize.add_argument("--runs", type=int, default=2,
+                          help="measure each input this many times; only what every run covers counts (default 2)")
+    _add_format(minimize)
+
+    coverage = commands.add_parser("coverage", help="the native coverage of a corpus, input by input")
+    coverage.add_argument("corpus_dir", nargs="?", help="a corpus directory (or --store)")
+    coverage.add_argument("--store", help="measure the corpus a store kept (its seeds and the inputs that were new)")
+    coverage.add_argument("--coverage", default="native-bb", help="native-bb (default) or native-func")
+    _add_format(coverage)
+
     replay = commands.add_parser("replay", help="re-run one finding; exit 0 if it reproduces, 1 if not")
     replay.add_argument("finding_id", type=int)
     _add_store(replay)
@@ -238,7 +255,77 @@ def _run_replay(args: argparse.Namespace) -> int:
     return 0 if result.outcome is ReplayOutcome.REPRODUCES else EXIT_NOT_REPRODUCED
 
 
-COMMANDS = {"fuzz": _run_fuzz, "findings": _run_findings, "stats": _run_stats, "replay": _run_replay}
+def _run_corpus(args: argparse.Namespace) -> int:
+    from tzer.corpus import load_corpus, save_test_case
+    from tzer.observe.per_input import measure_corpus, minimize, union
+
+    if os.path.isdir(args.out) and os.listdir(args.out):
+        raise UserError(f"--out {args.out} is not empty: minimize writes only into a new or empty directory")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out {args.out} is not a directory")
+    if not os.path.isdir(args.corpus_dir):
+        raise UserError(f"corpus directory {args.corpus_dir} does not exist")
+    if not 1 <= args.runs <= 10:
+        raise UserError(f"--runs must be between 1 and 10, got {args.runs}")
+    test_cases = load_corpus(args.corpus_dir)
+    if not test_cases:
+        raise UserError(f"corpus directory {args.corpus_dir} holds no test cases")
+    measured = measure_corpus(test_cases, args.coverage, runs=args.runs)
+    chosen = minimize(measured.measured, measured.provider, measured.noise)
+    os.makedirs(args.out, exist_ok=True)
+    for item in chosen:
+        save_test_case(args.out, item.test_case)
+    report = {"inputs": len(test_cases), "kept": len(chosen), "out": args.out, "noise": measured.noise,
+              "all": measured.summary(),
+              "minimized": measured.summary(union(chosen))}
+    if args.format == "json":
+        print(json.dumps(report, indent=1))
+    else:
+        unit = measured.provider.unit
+        before, after = report["all"], report["minimized"]
+        print(f"kept {len(chosen)} of {len(test_cases)} inputs in {args.out}: {after['covered']} {unit} "
+              f"(all inputs: {before['covered']}), {after['functions']} functions (all inputs: "
+              f"{before['functions']}), beyond a baseline of {before['baseline']} {unit}; inputs adding no more "
+              f"than {measured.noise} {unit} (run-to-run noise) were left out")
+    return 0
+
+
+def _run_coverage(args: argparse.Namespace) -> int:
+    from tzer.corpus import load_corpus
+    from tzer.observe.per_input import measure_corpus
+
+    if (args.store is None) == (args.corpus_dir is None):
+        raise UserError("give a corpus directory or --store, one of them")
+    if args.store is not None:
+        from tzer.store.base import open_store
+
+        with open_store(args.store) as store:
+            test_cases = store.test_cases()
+        source = args.store
+    else:
+        if not os.path.isdir(args.corpus_dir):
+            raise UserError(f"corpus directory {args.corpus_dir} does not exist")
+        test_cases = load_corpus(args.corpus_dir)
+        source = args.corpus_dir
+    if not test_cases:
+        raise UserError(f"{source} holds no test cases")
+    measured = measure_corpus(test_cases, args.coverage)
+    report = {"source": source, "inputs": len(test_cases), **measured.summary(),
+              "per_input": [{"key": m.test_case.key, "generator": m.test_case.generator, "outcome": m.outcome,
+                             "covered": len(m.points)} for m in measured.measured]}
+    if args.format == "json":
+        print(json.dumps(report, indent=1))
+    else:
+        from rich.console import Console
+
+        from tzer.view import coverage_table
+
+        Console().print(coverage_table(report, measured.provider.unit))
+    return 0
+
+
+COMMANDS = {"fuzz": _run_fuzz, "findings": _run_findings, "stats": _run_stats, "replay": _run_replay,
+            "corpus": _run_corpus, "coverage": _run_coverage}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -158,3 +158,16 @@ def campaigns_table(campaigns: Sequence[CampaignRecord]) -> Table:
                       f"{_rate(s.executions, s.elapsed):.2f}", str(s.valid), str(s.invalid), str(s.findings),
                       "-" if s.native_coverage is None else str(s.native_coverage), c.stop_reason or "running or killed")
     return table
+
+
+def coverage_table(report: dict, unit: str) -> Table:
+    """`tzer coverage`: each input's native coverage beyond the baseline, and the totals in the caption."""
+    table = Table(title=f"native coverage ({report['coverage']}) of {report['source']}")
+    for column in ("input", "generator", "outcome", unit):
+        table.add_column(column)
+    for item in report["per_input"]:
+        table.add_row(item["key"], item["generator"], item["outcome"], str(item["covered"]))
+    table.caption = (f"{report['inputs']} inputs cover {report['covered']} {unit} and {report['functions']} "
+                     f"functions beyond a baseline of {report['baseline']} {unit} (import and warm-up), "
+                     f"of {report['points']} {unit} in libtvm_compiler.so")
+    return table

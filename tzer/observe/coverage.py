@@ -75,6 +75,10 @@ class CoverageProvider:
         """The function each point belongs to."""
         return np.empty(0, dtype=np.int64)
 
+    def entry_points(self) -> np.ndarray:
+        """The points that are function entries (sorted indices)."""
+        return np.empty(0, dtype=np.int64)
+
 
 class NoCoverage(CoverageProvider):
     name = "none"
@@ -88,11 +92,12 @@ class NativeCoverage(CoverageProvider):
         self._runtime: Any = None
         self._points = np.empty(0, dtype=np.uint64)
         self._functions = np.empty(0, dtype=np.int64)
+        self._entries = np.empty(0, dtype=np.int64)
         self._build_id = ""
         self._won = 0
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray]:
-        """The points to instrument (addresses) and the function of each."""
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The points to instrument (addresses), the function of each, and which of them are function entries."""
         raise NotImplementedError
 
     def attach(self) -> None:
@@ -104,7 +109,9 @@ class NativeCoverage(CoverageProvider):
         path, base = native.loaded_library()
         table = native.block_table(path, self.progress)
         runtime = native.runtime_library()
-        self._points, self._functions = self.select(table)
+        self._points, self._functions, self._entries = self.select(table)
+        if len(self._points) and int(self._points[-1]) >= 2**32:
+            raise native.NativeCoverageUnavailable(f"{path} is too large (points beyond 4 GiB)")
         offsets = np.ascontiguousarray(self._points, dtype=np.uint32)
         status = runtime.cov_setup(base, offsets.ctypes.data, len(offsets))
         if status == 0:
@@ -159,6 +166,9 @@ class NativeCoverage(CoverageProvider):
     def functions_of(self, points: np.ndarray) -> np.ndarray:
         return self._functions[np.asarray(points, dtype=np.int64)]
 
+    def entry_points(self) -> np.ndarray:
+        return self._entries
+
     def handler_installed(self) -> bool:
         return bool(self._runtime.cov_handler_installed())
 
@@ -167,16 +177,17 @@ class NativeBlocks(NativeCoverage):
     name = "native-bb"
     unit = "blocks"
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray]:
-        return table.blocks, table.block_functions
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return table.blocks, table.block_functions, table.entry_blocks
 
 
 class NativeFunctions(NativeCoverage):
     name = "native-func"
     unit = "functions"
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray]:
-        return table.function_starts, np.arange(len(table.function_starts))
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        every = np.arange(len(table.function_starts))
+        return table.function_starts, every, every
 
 
 class CaseMeter:

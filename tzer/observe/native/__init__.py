@@ -228,7 +228,7 @@ def sweep(image: ElfImage, progress: bool = True) -> BlockTable:
             raise NativeCoverageUnavailable(f"the block finder failed on {image.path} (status {written})")
         return out[:written]
 
-    with _progress_bar(progress, f"finding the basic blocks of {os.path.basename(image.path)} "
+    with progress_bar(progress, f"finding the basic blocks of {os.path.basename(image.path)} "
                                  f"(once per build)", len(chunks)) as advance:
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             parts = []
@@ -239,7 +239,9 @@ def sweep(image: ElfImage, progress: bool = True) -> BlockTable:
     return BlockTable(image.build_id, starts, sizes, blocks)
 
 
-class _progress_bar:
+class progress_bar:
+    """A transient progress bar on stderr (nothing when not `shown`); entering gives the function that advances it."""
+
     def __init__(self, shown: bool, description: str, total: int):
         self.shown, self.description, self.total = shown, description, total
         self._progress = None
