@@ -91,6 +91,16 @@ CASES = {
     "replay-missing-finding": (("replay", "99", "--store", "empty.db"), ["no finding 99"]),
     "replay-missing-store": (("replay", "1", "--store", "missing.db"), ["no store"]),
     "replay-bad-id": (("replay", "first", "--store", "empty.db"), ["'first'"]),
+    "fuzz-unknown-coverage": (("fuzz", "--coverage", "edges"), ["'edges'", "native-bb"]),
+    "fuzz-warm-up-zero": (("fuzz", "--warm-up-passes", "0"), ["--warm-up-passes"]),
+    "minimize-without-out": (("corpus", "minimize", "."), ["--out"]),
+    "minimize-missing-corpus": (("corpus", "minimize", "no-such-dir", "--out", "min"), ["no-such-dir"]),
+    "minimize-into-a-full-directory": (("corpus", "minimize", ".", "--out", "."), ["not empty"]),
+    "minimize-bad-runs": (("corpus", "minimize", ".", "--out", "min", "--runs", "0"), ["--runs"]),
+    "minimize-empty-corpus": (("corpus", "minimize", ".", "--out", "min"), ["holds no test cases"]),
+    "coverage-dir-and-store": (("coverage", ".", "--store", "empty.db"), ["one of them"]),
+    "coverage-missing-dir": (("coverage", "no-such-dir"), ["no-such-dir"]),
+    "coverage-empty-store": (("coverage", "--store", "empty.db"), ["holds no test cases"]),
 }
 
 
@@ -114,7 +124,7 @@ def test_help_exits_0_without_importing_tvm(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("command", ["fuzz", "findings", "stats", "replay"])
+@pytest.mark.parametrize("command", ["fuzz", "findings", "stats", "replay", "coverage"])
 def test_subcommand_help_exits_0_without_importing_tvm(tmp_path, command):
     result = run_tzer(tmp_path, command, "--help")
     assert result.returncode == 0, result.stderr

@@ -2,8 +2,8 @@
 
 A feedback provider runs in the worker. Around each fuzzed compile it hands the executor its PassInstruments, then
 names the features of what it observed; a feature is a short string, and "new" means a feature the campaign has
-not seen. The scheduler keeps a mutant when it brings a new one. Native coverage (edges of libtvm) plugs in here as
-another provider.
+not seen. The features guide the scheduler where native coverage (tzer.observe.coverage, the blocks of TVM's C++
+compiler that a test case was first to run) is unavailable or switched off; the campaign counts them either way.
 
 To add a provider: subclass `FeedbackProvider` and register it in `FEEDBACK`.
 """
