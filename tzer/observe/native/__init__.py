@@ -199,12 +199,15 @@ def block_table(path: str, progress: bool = True) -> BlockTable:
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry: sweep again and replace it
     table = sweep(image, progress)
-    os.makedirs(os.path.dirname(cached), exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cached), suffix=".npz")
-    with os.fdopen(handle, "wb") as out:
-        np.savez(out, function_starts=table.function_starts, function_sizes=table.function_sizes,
-                 blocks=table.blocks)
-    os.replace(temporary, cached)  # atomic: a concurrent reader sees the old state or the whole new table
+    try:
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cached), suffix=".npz")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, function_starts=table.function_starts, function_sizes=table.function_sizes,
+                     blocks=table.blocks)
+        os.replace(temporary, cached)  # atomic: a concurrent reader sees the old state or the whole new table
+    except OSError as exc:  # a read-only home: the next process sweeps again, nothing else is lost
+        print(f"tzer: cannot cache the block table in {os.path.dirname(cached)} ({exc.strerror})", file=sys.stderr)
     return table
 
 
