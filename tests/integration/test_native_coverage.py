@@ -270,3 +270,25 @@ def test_fuzz_without_native_coverage_runs_with_a_one_line_notice(tmp_path):
     assert notices == [notices[0]] and "native coverage is unavailable" in notices[0]
     assert "running with --coverage none" in notices[0]
     assert "iteration budget reached" in child.stdout
+
+
+def test_pass_mutants_join_the_pool_with_their_pipeline_shrunk(cli, tmp_path):
+    """Tzer's shrink on the real signal: a pass mutant that covered new blocks joins the pool with only the passes
+    that covered new blocks (and those lowering needs), in order."""
+    import sqlite3
+
+    from tzer.execute.pipeline import DEFAULT_PIPELINE, MINIMAL_PIPELINE, keeps_stage_order
+
+    seeds = tmp_path / "seeds"
+    for i, generator in enumerate(("avg_pool", "gem")):
+        save_test_case(str(seeds), draw_test_case(random.Random(i), generator, "llvm"))
+    result = cli.run("fuzz", "--mode", "pass", "--iterations", "20", "--seed", "3", "--store", "p.db", "--corpus",
+                     str(seeds))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(str(tmp_path / "p.db")) as db:
+        state = json.loads(db.execute("SELECT engine_state FROM campaigns").fetchone()[0])
+    pipelines = [tc["passes"]["pipeline"] for _, tc, _ in state["scheduler"]["pool"] if "pipeline" in tc["passes"]]
+    assert pipelines, "some pass mutant was new"
+    for pipeline in pipelines:
+        assert len(pipeline) < len(DEFAULT_PIPELINE) - 5
+        assert set(MINIMAL_PIPELINE) <= set(pipeline) and keeps_stage_order(tuple(pipeline))
