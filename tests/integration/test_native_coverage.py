@@ -277,7 +277,7 @@ def test_pass_mutants_join_the_pool_with_their_pipeline_shrunk(cli, tmp_path):
     that covered new blocks (and those lowering needs), in order."""
     import sqlite3
 
-    from tzer.execute.pipeline import DEFAULT_PIPELINE, MINIMAL_PIPELINE, keeps_stage_order
+    from tzer.execute.pipeline import DEFAULT_PIPELINE, MINIMAL_PIPELINE, SKELETON
 
     seeds = tmp_path / "seeds"
     for i, generator in enumerate(("avg_pool", "gem")):
@@ -291,4 +291,5 @@ def test_pass_mutants_join_the_pool_with_their_pipeline_shrunk(cli, tmp_path):
     assert pipelines, "some pass mutant was new"
     for pipeline in pipelines:
         assert len(pipeline) < len(DEFAULT_PIPELINE) - 5
-        assert set(MINIMAL_PIPELINE) <= set(pipeline) and keeps_stage_order(tuple(pipeline))
+        assert set(MINIMAL_PIPELINE) <= set(pipeline)
+        assert [p for p in pipeline if p in SKELETON] == list(SKELETON)  # (pass.misorder may move another pass)
