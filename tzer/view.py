@@ -166,7 +166,7 @@ def coverage_table(report: dict, unit: str) -> Table:
     for column in ("input", "generator", "outcome", unit):
         table.add_column(column)
     for item in report["per_input"]:
-        table.add_row(item["key"], item["generator"], item["outcome"], str(item["covered"]))
+        table.add_row(item["key"][:16], item["generator"], item["outcome"], str(item["covered"]))
     table.caption = (f"{report['inputs']} inputs cover {report['covered']} {unit} and {report['functions']} "
                      f"functions beyond a baseline of {report['baseline']} {unit} (import and warm-up), "
                      f"of {report['points']} {unit} in libtvm_compiler.so")
