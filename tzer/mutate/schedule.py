@@ -318,7 +318,8 @@ def reverse_compute_inline(sch, rng: random.Random) -> None:
 
 def rfactor(sch, rng: random.Random) -> None:
     """Factor a reduction over one of its reduction loops into a partial-result block plus a final reduction."""
-    sites = [(block, loop) for block in _blocks(sch) if _is_reduction(sch, block)
+    # rfactor needs the block's one written buffer (a mutant's reduction may write none: a dropped store).
+    sites = [(block, loop) for block in _blocks(sch) if _is_reduction(sch, block) and len(sch.get(block).writes) == 1
              for loop in _reduction_loops(sch, block)]
     block, loop = _choose(rng, sites)
     ndim = len(sch.get(block).writes[0].source.shape)

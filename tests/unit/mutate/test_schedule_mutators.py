@@ -251,3 +251,22 @@ def test_python_errors_of_a_primitive_propagate():
 
     with pytest.raises(ValueError, match="bug in tzer"):
         S.ScheduleMutator(buggy)(program(*CONV), random.Random(0))
+
+
+def test_rfactor_skips_a_reduction_that_writes_nothing():
+    """A mutant's reduction block may write no buffer (its store gone); rfactor has no site there, and must not
+    crash looking for the written buffer (seen in a campaign: IndexError, raised as a tzer bug)."""
+    import tvm
+    from tvm.script import tirx as T
+
+    @T.prim_func(s_tir=True)
+    def writes_nothing(a: T.Buffer((4, 8), "float32"), b: T.Buffer((4,), "float32")):
+        for i, k in T.grid(4, 8):
+            with T.sblock("r"):
+                vi, vk = T.axis.remap("SR", [i, k])
+                T.reads(a[vi, vk])
+                T.writes()
+                T.evaluate(0)
+
+    mod = tvm.IRModule({"main": writes_nothing})
+    assert all(MUTATORS.get("schedule_rfactor")(mod, random.Random(seed)) is None for seed in SEEDS)
