@@ -167,6 +167,7 @@ def identity_run(count: int, coverage: str) -> dict:
                       f"print(json.dumps(digests({count}, {coverage!r})))", timeout=1800)
 
 
+@pytest.mark.timeout(900)
 def test_patched_compiles_give_bit_identical_results():
     """The same programs and mutants, compiled and run with native-bb patched and without: the same bytes out
     (the quality tier does 500)."""
@@ -180,6 +181,7 @@ def test_patched_compiles_give_bit_identical_results():
     assert patched["digests"].count(UNWRITTEN) <= 4
 
 
+@pytest.mark.timeout(900)
 def test_corpus_minimize_keeps_function_coverage_and_99_percent_of_blocks(cli, tmp_path):
     """A corpus with redundancy (each seed twice, the copy with other input data): `tzer corpus minimize` shrinks
     it; then a fresh process measures both corpora (one baseline for both): the same functions, and at least 99%
@@ -230,6 +232,7 @@ def test_coverage_command_reports_a_corpus(cli, tmp_path):
     assert both.returncode == 2 and both.stderr.count("\n") == 1
 
 
+@pytest.mark.timeout(900)
 def test_campaign_with_coverage_feedback_stores_coverage_and_resumes_it(cli, tmp_path):
     seeds = tmp_path / "seeds"
     for i, generator in enumerate(("avg_pool", "gem")):
