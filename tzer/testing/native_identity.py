@@ -4,9 +4,10 @@ ones) with the coverage provider COVERAGE attached, and prints one JSON line: a 
 failure's stage and type. Run it with `native-bb` and with `none` in two processes and compare the digests.
 
 Only a program whose output is a function of the program can be compared: a mutant that may read out of bounds is
-labelled so and not run (its output would depend on the memory layout, which differs between any two processes),
-and one whose output changes with the output buffer's initial contents (it reads memory it never wrote) is labelled
-`UNWRITTEN`."""
+labelled so and not run (its output would depend on the memory layout, which differs between any two processes).
+The rest run with their intermediate buffers exposed as arguments (tzer.judge.initialization), so every byte they
+may read is set first; one whose output changes with those initial contents (it reads memory it never wrote) is
+labelled `UNWRITTEN`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 
 SEED = 11
 MAX_STEPS = 3  # mutation steps per program: 0, 1 or 2
-FILLS = (0, 7)  # initial contents of the output buffer (valid in every dtype drawn)
+FILLED_WITH = (0, 2)  # which of tzer.judge.initialization's fills the output and intermediates start with
 UNWRITTEN = "UNWRITTEN"
 
 
@@ -34,6 +35,7 @@ def digests(count: int, coverage_name: str) -> dict:
     from tzer.generate.graph import GraphSpec, build_program
     from tzer.generate.inputs import draw_inputs
     from tzer.judge.bounds import unproven_access
+    from tzer.judge.initialization import expose_allocations, filled
     from tzer.mutate import MUTATORS
     from tzer.mutate.apply import apply_steps
     from tzer.observe.coverage import attach_coverage
@@ -56,11 +58,13 @@ def digests(count: int, coverage_name: str) -> dict:
             results.append("out of bounds")
             continue
         inputs = draw_inputs(program.inputs, test_case.input_seed)
-        entry, failure, _ = executor.load(mutated.mod, test_case.passes)
+        exposed, scratch = expose_allocations(mutated.mod)
+        entry, failure, _ = executor.load(exposed, test_case.passes)
         outputs = []
-        for fill in FILLS if failure is None else ():
-            returned, failure = executor.call(entry, inputs, [np.full(program.output.shape, fill,
-                                                                      program.output.dtype)])
+        for which in FILLED_WITH if failure is None else ():
+            buffers = [filled(program.output.shape, program.output.dtype, which),
+                       *(filled(shape, dtype, which) for shape, dtype in scratch)]
+            returned, failure = executor.call(entry, inputs, buffers)
             if failure is not None:
                 break
             outputs.append(np.ascontiguousarray(returned[0]).tobytes())
