@@ -43,7 +43,7 @@ def test_fuzz_then_stats_and_findings(cli, tmp_path):
     seeds = tmp_path / "seeds"
     save_test_case(str(seeds), draw_test_case(random.Random(5), "ponet", "llvm"))
     result = cli.run("fuzz", "--mode", "generate", "--iterations", "5", "--seed", "1", "--store", "a.db",
-                     "--corpus", str(seeds))
+                     "--corpus", str(seeds), "--warm-up-passes", "1")
     assert result.returncode == 0, result.stderr
     assert "stopped: iteration budget reached" in result.stdout
     stats = _stats(cli, "a.db")

@@ -7,7 +7,8 @@ and every child, so one worker's discovery is not new to another.
 - `native-bb` (the default on Linux x86-64): every basic block of libtvm_compiler.so (tzer.observe.native). Rich,
   with a little noise: repeated identical compiles still find a few blocks at first (allocation- and hash-order-
   dependent paths), which is why the engine calibrates a noise threshold.
-- `native-func`: function entries only. Coarse, and deterministic.
+- `native-func`: function entries only. Coarse, and nearly deterministic (a repeated compile rarely reaches a new
+  function: one in CI's test, never more).
 - `none`: no coverage. The pass-effect features (tzer.observe.pass_effects) are then the only feedback.
 
 What a provider answers, per process: `new_since_last` (points this process was first of all to cover since the

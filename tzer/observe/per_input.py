@@ -6,7 +6,7 @@ forked (the warm-up's points, common to all inputs, are the baseline). A test ca
 coverage and is reported as such; the child's death never reaches this process.
 
 Function coverage is read off the blocks: a function is covered when its entry block is (function entries are
-deterministic; a few blocks are not, so block sets of the same input differ slightly from run to run).
+nearly deterministic; blocks less so: block sets of the same input differ slightly from run to run).
 """
 
 from __future__ import annotations
