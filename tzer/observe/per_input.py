@@ -14,14 +14,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import traceback
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from tzer.errors import TzerBug
 from tzer.records import TestCase
 
 CHILD_SECONDS = 300  # a test case still running after this is killed (it gets no coverage)
+TZER_BUG = b"tzer-bug"  # the child's report when the runner raised: tzer's bug, raised here, never swallowed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +49,11 @@ def measure_one(test_case: TestCase, runner: Any) -> InputCoverage:
             os.close(read)
             signal.alarm(CHILD_SECONDS)
             runner.coverage.reset_trace()
-            execution = runner.execute(test_case)
-            payload = execution.verdict.name.lower().encode().ljust(16) + runner.coverage.trace().tobytes()
+            try:
+                execution = runner.execute(test_case)
+                payload = execution.verdict.name.lower().encode().ljust(16) + runner.coverage.trace().tobytes()
+            except Exception:  # a tzer bug: the parent raises it
+                payload = TZER_BUG.ljust(16) + traceback.format_exc().encode()
             view = memoryview(payload)
             while view:
                 view = view[os.write(write, view):]
@@ -63,6 +69,8 @@ def measure_one(test_case: TestCase, runner: Any) -> InputCoverage:
     data = b"".join(chunks)
     if os.WIFSIGNALED(status):
         return InputCoverage(test_case, np.empty(0, np.uint32), f"killed by {signal.Signals(os.WTERMSIG(status)).name}")
+    if data[:16].strip() == TZER_BUG:
+        raise TzerBug(f"measuring the coverage of a {test_case.generator} test case: {data[16:].decode()}")
     if os.WEXITSTATUS(status) != 0 or len(data) < 16:
         return InputCoverage(test_case, np.empty(0, np.uint32), f"exit {os.WEXITSTATUS(status)}")
     return InputCoverage(test_case, np.frombuffer(data[16:], dtype=np.uint32).copy(), data[:16].decode().strip())
