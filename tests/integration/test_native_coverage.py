@@ -128,10 +128,14 @@ def test_coverage_in_a_process_and_across_fork():
         coverage.sync()
         coverage.reset_trace()
         again = runner.execute(other)
+        parent_trace = len(coverage.trace())
+        coverage.reset()
+        after_reset = coverage.total()
+        rearmed = runner.execute(first).new_coverage
         print(json.dumps({"name": coverage.name, "new": new, "total": total, "child": [verdict, child_new],
                           "after_child": after_child, "parent_again": again.new_coverage,
-                          "parent_trace": len(coverage.trace()), "handler": coverage.handler_installed(),
-                          "points": coverage.points}))
+                          "parent_trace": parent_trace, "handler": coverage.handler_installed(),
+                          "points": coverage.points, "after_reset": after_reset, "rearmed": rearmed}))
     """)
     assert result["name"] == "native-bb" and result["points"] > 5_000_000
     first, *repeats = result["new"]
@@ -142,6 +146,7 @@ def test_coverage_in_a_process_and_across_fork():
     assert result["parent_again"] < result["child"][1] / 10  # not new to the parent: one map for all processes
     assert result["parent_trace"] < result["child"][1] / 10  # and synced: the parent does not trap on them
     assert result["handler"]
+    assert result["after_reset"] == 0 and result["rearmed"] > first / 10  # reset forgets and re-arms every point
 
 
 def test_function_coverage_is_nearly_deterministic():

@@ -20,6 +20,7 @@ so far), `restore` (a resumed campaign's union), `sync` (the parent stops trappi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -31,6 +32,10 @@ from tzer.registry import Registry
 class CoverageProvider:
     name: ClassVar[str]
     unit: ClassVar[str] = "points"
+
+    def __init__(self, progress: bool = True):
+        """`progress`: show a progress bar on stderr for slow set-up (a native block table built the first time)."""
+        self.progress = progress
 
     def attach(self) -> None:
         """Instrument TVM in this process; raises NativeCoverageUnavailable if it cannot."""
@@ -89,7 +94,7 @@ class NativeCoverage(CoverageProvider):
     """One-shot breakpoints on the points of libtvm_compiler.so (tzer.observe.native)."""
 
     def __init__(self, progress: bool = True):
-        self.progress = progress
+        super().__init__(progress)
         self._runtime: Any = None
         self._points = np.empty(0, dtype=np.uint64)
         self._functions = np.empty(0, dtype=np.int64)
@@ -118,7 +123,7 @@ class NativeCoverage(CoverageProvider):
         if status == 0:
             status = runtime.cov_patch()
         if status != 0:
-            raise native.NativeCoverageUnavailable(f"cannot patch {path}: {os_error(-status)}")
+            raise native.NativeCoverageUnavailable(f"cannot patch {path}: {os.strerror(-status)}")
         self._runtime, self._build_id = runtime, table.build_id
         self._won = runtime.cov_won()
 
@@ -238,7 +243,6 @@ COVERAGE: Registry[type[CoverageProvider]] = Registry("coverage", {
     "native-func": "tzer.observe.coverage:NativeFunctions",
     "none": "tzer.observe.coverage:NoCoverage",
 })
-DEFAULT_COVERAGE = "native-bb"
 
 
 def attach_coverage(name: str, notice: Callable[[str], None], progress: bool = True) -> CoverageProvider:
@@ -246,8 +250,7 @@ def attach_coverage(name: str, notice: Callable[[str], None], progress: bool = T
     `notice` saying why, and `none`."""
     from tzer.observe.native import NativeCoverageUnavailable
 
-    provider_class = COVERAGE.get(name)
-    provider = provider_class(progress) if issubclass(provider_class, NativeCoverage) else provider_class()
+    provider = COVERAGE.get(name)(progress)
     try:
         provider.attach()
     except NativeCoverageUnavailable as exc:
@@ -272,9 +275,3 @@ def unpack_points(text: str) -> np.ndarray:
 
     deltas = np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype="<u4")
     return np.cumsum(deltas, dtype=np.uint64).astype(np.uint32)
-
-
-def os_error(errno_value: int) -> str:
-    import os
-
-    return os.strerror(errno_value)

@@ -136,10 +136,6 @@ class CorpusCoverage:
     def points(self) -> np.ndarray:
         return union(self.measured)
 
-    @property
-    def functions(self) -> np.ndarray:
-        return covered_functions(self.points, self.provider)
-
     def summary(self, points: np.ndarray | None = None) -> dict[str, Any]:
         points = self.points if points is None else points
         return {"coverage": self.provider.name, "points": self.provider.points, "baseline": len(self.baseline),
@@ -152,11 +148,11 @@ def measure_corpus(test_cases: Sequence[TestCase], coverage: str = "native-bb", 
     (keeping the points every run covered). Raises NativeCoverageUnavailable (a one-line user error) where native
     coverage cannot work."""
     from tzer.observe.coverage import COVERAGE, NativeCoverage
-    from tzer.observe.native import NativeCoverageUnavailable
+    from tzer.observe.native import NativeCoverageUnavailable, progress_bar
     from tzer.runner import Runner
 
-    provider = COVERAGE.get(coverage)(progress) if issubclass(COVERAGE.get(coverage), NativeCoverage) else None
-    if provider is None:
+    provider = COVERAGE.get(coverage)(progress)
+    if not isinstance(provider, NativeCoverage):
         raise NativeCoverageUnavailable(f"per-input coverage needs a native provider, not {coverage!r}")
     provider.attach()
     runners = {target: Runner(target, coverage=provider) for target in sorted({tc.target for tc in test_cases})}
@@ -164,8 +160,6 @@ def measure_corpus(test_cases: Sequence[TestCase], coverage: str = "native-bb", 
         runner.warm_up()
     baseline = provider.covered()
     measured = []
-    from tzer.observe.native import progress_bar
-
     with progress_bar(progress, "measuring each input's coverage", runs * len(test_cases)) as advance:
         for test_case in test_cases:
             repeats = []

@@ -14,6 +14,7 @@ library layout this reader does not expect); callers then run without coverage, 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import dataclasses
 import importlib.util
@@ -23,6 +24,7 @@ import platform
 import struct
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -242,28 +244,20 @@ def sweep(image: ElfImage, progress: bool = True) -> BlockTable:
     return BlockTable(image.build_id, starts, sizes, blocks)
 
 
-class progress_bar:
-    """A transient progress bar on stderr (nothing when not `shown`); entering gives the function that advances it."""
+@contextlib.contextmanager
+def progress_bar(shown: bool, description: str, total: int) -> Iterator[Callable[[], None]]:
+    """A transient progress bar on stderr (nothing when not `shown`); yields the function that advances it."""
+    if not shown:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    def __init__(self, shown: bool, description: str, total: int):
-        self.shown, self.description, self.total = shown, description, total
-        self._progress = None
-
-    def __enter__(self):
-        if not self.shown:
-            return lambda: None
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self._progress.start()
-        task = self._progress.add_task(self.description, total=self.total)
-        return lambda: self._progress.advance(task)
-
-    def __exit__(self, *exc):
-        if self._progress is not None:
-            self._progress.stop()
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = progress.add_task(description, total=total)
+    with progress:
+        yield lambda: progress.advance(task)
 
 
 # The compiled runtime
