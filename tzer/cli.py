@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="measure coverage but let only the pass-effect features guide (ablations)")
     fuzz.add_argument("--warm-up-passes", type=int, default=3,
                       help="runs of the seed corpus before fuzzing; the repeats calibrate coverage noise (default 3)")
+    fuzz.add_argument("--reduce-time", type=str, default="60",
+                      help="after fuzzing, reduce each new finding for up to this long (default 60s)")
+    fuzz.add_argument("--no-reduce", dest="reduce", action="store_false", help="do not reduce new findings")
     fuzz.add_argument("--extra-pass", action="append", default=[],
                       help="testing: run this registered pass first (planted faults: fault.segfault, ...)")
     _add_store(fuzz)
@@ -99,6 +102,29 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="re-run one finding; exit 0 if it reproduces, 1 if not")
     replay.add_argument("finding_id", type=int)
     _add_store(replay)
+
+    reduce = commands.add_parser("reduce", help="reduce a finding to its smallest program (kept in the store)")
+    reduce.add_argument("finding_id", type=int)
+    reduce.add_argument("--time", default="300", help="time limit (default 300s)")
+    _add_store(reduce)
+
+    regress = commands.add_parser("regress", help="replay every finding against the installed TVM (a CI gate)")
+    regress.add_argument("reproducers", nargs="?", help="a directory of reproducer scripts (instead of a store)")
+    regress.add_argument("--store", help=f"replay this store's findings (default: {DEFAULT_STORE})")
+    regress.add_argument("--junit", help="also write the results as JUnit XML to this file")
+    regress.add_argument("--fail-on", default="reproduces",
+                         help="outcomes that make the exit status 1, comma-separated: reproduces, fixed, changed, "
+                              "or none (default: reproduces)")
+
+    report = commands.add_parser("report", help="write the campaign report (Markdown or self-contained HTML)")
+    report.add_argument("--format", choices=["md", "html"], default="html")
+    report.add_argument("--out", required=True, help="file to write (Markdown writes its plots beside it)")
+    _add_store(report)
+
+    repro = commands.add_parser("repro", help="write a standalone reproducer script (apache-tvm and numpy only)")
+    repro.add_argument("finding_id", type=int)
+    repro.add_argument("--out", help="file to write (default: standard output)")
+    _add_store(repro)
     return parser
 
 
@@ -115,6 +141,7 @@ def _fuzz_config(args: argparse.Namespace) -> FuzzConfig:
         compile_seconds=parse_duration(args.compile_timeout), run_seconds=parse_duration(args.run_timeout),
         memory_bytes=parse_size(args.memory_limit), coverage=args.coverage, coverage_feedback=args.coverage_feedback,
         warm_up_passes=args.warm_up_passes,
+        reduce_seconds=parse_duration(args.reduce_time) if args.reduce else 0.0,
     )
 
 
@@ -141,8 +168,12 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             from tzer.execute.backends import make_backend
             from tzer.runner import Runner  # imports TVM and PyTorch: after the cheap checks
 
+            from tzer.triage.findings import CampaignTriage
+
             backend = make_backend(config, Runner(config.target, coverage=coverage))
-            engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last)
+            triage = CampaignTriage(config.target, config.limits, config.reduce_seconds) \
+                if config.reduce_seconds > 0 else None
+            engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last, triage=triage)
             _install_stop_handlers(engine)
             result = engine.run()
     with open_store(config.store) as store:
@@ -239,9 +270,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     from tzer.store.base import open_store
 
     with open_store(args.store) as store:
-        finding = store.finding(args.finding_id)
-    if finding is None:
-        raise UserError(f"no finding {args.finding_id} in {args.store} (see: tzer findings --store {args.store})")
+        finding = _stored_finding(store, args.finding_id, args.store)
     from tzer.runner import Runner
 
     result = replay(finding, Runner(finding.test_case.target))
@@ -253,6 +282,124 @@ def _run_replay(args: argparse.Namespace) -> int:
     if result.outcome is ReplayOutcome.CHANGED and result.execution.signature is not None:
         print(f"now: {result.execution.signature.to_json()}")
     return 0 if result.outcome is ReplayOutcome.REPRODUCES else EXIT_NOT_REPRODUCED
+
+
+def _stored_finding(store, finding_id: int, location: str):
+    finding = store.finding(finding_id)
+    if finding is None:
+        raise UserError(f"no finding {finding_id} in {location} (see: tzer findings --store {location})")
+    return finding
+
+
+def _run_reduce(args: argparse.Namespace) -> int:
+    from tzer.store.base import open_store
+
+    time_limit = parse_duration(args.time)
+    with open_store(args.store) as store:
+        finding = _stored_finding(store, args.finding_id, args.store)
+        from tzer.triage.findings import checking, reduce_finding  # imports TVM
+
+        with checking(finding.target) as checker:
+            reduction = reduce_finding(store, finding, checker, time_limit)
+    sig = finding.signature
+    if reduction is None:
+        print(f"finding {finding.id}: its program, as a script, no longer shows {sig.symptom.name.lower()} at "
+              f"{sig.stage.name.lower()} ({sig.detail}): not reduced")
+        return EXIT_NOT_REPRODUCED
+    state = "" if reduction.complete else "; time limit reached before no edit applied"
+    print(f"finding {finding.id}: {reduction.original_lines} -> {reduction.case.lines} lines of TVMScript, "
+          f"{reduction.checks} checks in {reduction.seconds:.0f}s{state}")
+    print(reduction.case.script)
+    return 0
+
+
+def _run_repro(args: argparse.Namespace) -> int:
+    from tzer.store.base import open_store
+
+    with open_store(args.store) as store:
+        finding = _stored_finding(store, args.finding_id, args.store)
+        from tzer.report.repro import reproducer  # imports TVM
+        from tzer.triage.extract import script_cases
+
+        case = finding.reduction.case if finding.reduction else next(script_cases(finding.test_case,
+                                                                                  finding.signature))
+        text = reproducer(finding, case)
+        store.set_reproducer(finding.id, text)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text)
+        print(f"wrote {args.out}: python {args.out} exits 1 while the bug reproduces", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tzer.report.document import build_report, findings_rich_table, write_report
+    from tzer.store.base import open_store
+
+    directory = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(directory):
+        raise UserError(f"cannot write {args.out}: no directory {directory}")
+    with open_store(args.store) as store:
+        report = build_report(store, args.store)
+    written = write_report(report, args.out, args.format)
+    Console().print(findings_rich_table(report))
+    print(f"wrote {', '.join(written)}")
+    return 0
+
+
+_OUTCOME_NAMES = {"reproduces": "REPRODUCES", "fixed": "FIXED", "changed": "CHANGED"}
+
+
+def _fail_on(text: str):
+    from tzer.replay import ReplayOutcome
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if names == ["none"]:
+        return frozenset()
+    unknown = [name for name in names if name not in _OUTCOME_NAMES]
+    if unknown or not names:
+        raise ConfigError(f"bad --fail-on {text!r}: use reproduces, fixed, changed (comma-separated) or none")
+    return frozenset(ReplayOutcome[_OUTCOME_NAMES[name]] for name in names)
+
+
+def _run_regress(args: argparse.Namespace) -> int:
+    from tzer.triage.regress import regress_scripts, regress_store, reproducer_scripts
+
+    failing = _fail_on(args.fail_on)
+    if args.reproducers and args.store:
+        raise ConfigError("give a directory of reproducers or --store, not both")
+
+    def show(result) -> None:
+        print(f"{result.name}: {result.outcome.value} ({result.now})", flush=True)
+
+    if args.reproducers:
+        if not os.path.isdir(args.reproducers):
+            raise UserError(f"{args.reproducers} is not a directory of reproducer scripts")
+        scripts = reproducer_scripts(args.reproducers)
+        if not scripts:
+            raise UserError(f"no reproducer scripts (*.py) in {args.reproducers}")
+        results = regress_scripts(scripts, on_result=show)
+    else:
+        from tzer.store.base import open_store
+
+        with open_store(args.store or DEFAULT_STORE) as store:
+            findings = store.findings()
+        results = regress_store(findings, on_result=show)
+    counts = collections.Counter(result.outcome for result in results)
+    print(", ".join(f"{counts[outcome]} {outcome.value}" for outcome in sorted(counts, key=lambda o: o.name)) or
+          "no findings to replay")
+    if args.junit:
+        from importlib.metadata import version
+
+        from tzer.report.junit import junit_xml
+
+        with open(args.junit, "w") as handle:
+            handle.write(junit_xml(results, failing, version("apache-tvm")))
+    return EXIT_NOT_REPRODUCED if any(result.outcome in failing for result in results) else 0
 
 
 def _run_corpus(args: argparse.Namespace) -> int:
@@ -325,7 +472,8 @@ def _run_coverage(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"fuzz": _run_fuzz, "findings": _run_findings, "stats": _run_stats, "replay": _run_replay,
-            "corpus": _run_corpus, "coverage": _run_coverage}
+            "corpus": _run_corpus, "coverage": _run_coverage, "reduce": _run_reduce, "repro": _run_repro,
+            "regress": _run_regress, "report": _run_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

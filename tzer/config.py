@@ -64,6 +64,7 @@ class FuzzConfig:
     coverage: str = "native-bb"  # a coverage provider (tzer.observe.coverage): native-bb, native-func or none
     coverage_feedback: bool = True  # False: coverage is measured but does not guide (ablations)
     warm_up_passes: int = 3  # runs of the seed corpus before fuzzing; the repeats calibrate the noise floor
+    reduce_seconds: float = 60.0  # after fuzzing, each new finding is reduced for up to this long; 0: not at all
 
     def __post_init__(self) -> None:
         from tzer.execute.backends import BACKENDS
@@ -101,6 +102,8 @@ class FuzzConfig:
             raise ConfigError(f"unknown coverage {self.coverage!r}; available: {', '.join(COVERAGE.names())}")
         if not 1 <= self.warm_up_passes <= 100:
             raise ConfigError(f"--warm-up-passes must be between 1 and 100, got {self.warm_up_passes}")
+        if self.reduce_seconds < 0:
+            raise ConfigError(f"--reduce-time must not be negative, got {self.reduce_seconds}")
         if self.compile_seconds <= 0 or self.run_seconds <= 0 or self.memory_bytes <= 0:
             raise ConfigError("time and memory limits must be positive")
 

@@ -47,6 +47,7 @@ class Phase(enum.Enum):
     LOAD_CORPUS = "load corpus"
     WARM_UP = "warm up"
     FUZZ = "fuzz"
+    TRIAGE = "triage"  # reduce the campaign's new findings (after a budget stop; not after Ctrl-C or an error)
     FINISH = "finish"
 
 
@@ -81,10 +82,12 @@ class CampaignResult:
 
 class Engine:
     def __init__(self, config: FuzzConfig, store: Store, backend: Any, seeds: Sequence[TestCase] = (),
-                 on_progress: Callable[[Progress], None] | None = None, resumed: CampaignRecord | None = None):
+                 on_progress: Callable[[Progress], None] | None = None, resumed: CampaignRecord | None = None,
+                 triage: Callable[[Store, list[int], Callable[[], bool]], None] | None = None):
         """`backend` runs test cases (tzer.execute.backends); `seeds`: the corpus, loaded (and so validated) by the
         caller before any store is touched; `resumed`: the stored campaign to continue (`--resume`), whose config
-        the caller has already merged into `config`."""
+        the caller has already merged into `config`; `triage(store, new finding ids, should_stop)`: the triage
+        phase (tzer.triage.findings.CampaignTriage), or None to skip it."""
         self.config = config
         self.resumed = resumed
         self.store = store
@@ -100,6 +103,8 @@ class Engine:
         self._coverage_snapshot_at = -COVERAGE_SNAPSHOT_SECONDS
         self._on_progress = on_progress or (lambda progress: None)
         self._stop_requested = False
+        self._triage = triage
+        self._new_finding_ids: list[int] = []
         self._pending: list[TestCase] = []
         self._by_symptom: collections.Counter[str] = collections.Counter()
         self._last_finding: LastFinding | None = None
@@ -130,6 +135,10 @@ class Engine:
             stop_reason = self._timed(phase_seconds, Phase.WARM_UP, lambda: self._warm_up(corpus))
             if stop_reason is None:
                 stop_reason = self._timed(phase_seconds, Phase.FUZZ, lambda: self._drive(self._draw_forever()))
+            if self._triage is not None and self._new_finding_ids and stop_reason in (
+                    StopReason.TIME_BUDGET, StopReason.ITERATION_BUDGET):
+                self.backend.close()  # its workers' memory goes back before the triage's own worker starts
+                self._timed(phase_seconds, Phase.TRIAGE, self._run_triage)
         except KeyboardInterrupt:
             stop_reason = StopReason.INTERRUPTED
         except BaseException:
@@ -213,6 +222,10 @@ class Engine:
                 return stop
             self._account(*self.backend.next_result())
 
+    def _run_triage(self) -> None:
+        self._publish()
+        self._triage(self.store, list(self._new_finding_ids), lambda: self._stop_requested)
+
     def _finish(self, stop_reason: StopReason) -> None:
         self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
         self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state(final=True))
@@ -247,6 +260,8 @@ class Engine:
             finding = Finding(applied, execution)
             finding_id, new = self.store.record_finding(self.campaign_id, finding)
             new_findings += int(new)
+            if new:
+                self._new_finding_ids.append(finding_id)
             self._by_symptom[finding.signature.symptom.name.lower()] += 1
             self._last_finding = LastFinding(finding_id, new, _summary(finding))
         new_features = self.features.add(execution.features) if execution.verdict is not Verdict.INVALID else 0

@@ -232,6 +232,7 @@ class Execution:
     applied: tuple[MutationStep, ...] = ()  # the test case's mutation steps as applied (seed that worked, trace)
     new_coverage: int = 0  # native coverage points this case was the first of the campaign to cover
     pass_coverage: tuple[tuple[str, int], ...] = ()  # of those, each pass's of the fuzzed compile, in order run
+    blame: tuple[str, ...] = ()  # a mismatch's guilty passes (bisection), or the mutation step that broke it
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -241,6 +242,7 @@ class Execution:
         data["features"] = list(self.features)
         data["applied"] = [step.to_json() for step in self.applied]
         data["pass_coverage"] = [list(item) for item in self.pass_coverage]
+        data["blame"] = list(self.blame)
         return data
 
     @classmethod
@@ -253,6 +255,7 @@ class Execution:
         fields["features"] = tuple(fields.get("features", ()))
         fields["applied"] = tuple(MutationStep.from_json(step) for step in fields.get("applied", ()))
         fields["pass_coverage"] = tuple((name, int(new)) for name, new in fields.get("pass_coverage", ()))
+        fields["blame"] = tuple(fields.get("blame", ()))
         return cls(**fields)
 
 

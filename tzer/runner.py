@@ -11,6 +11,8 @@ import dataclasses
 import functools
 from typing import Any
 
+import numpy as np
+
 from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, RunResult
 from tzer.execute.pipeline import MINIMAL_PIPELINE
@@ -19,6 +21,7 @@ from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
 from tzer.judge.oracles import ORACLES, Evidence, Oracle
 from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script, normalize_message
+from tzer.judge.tolerance import Comparison
 from tzer.mutate.apply import apply_steps, preserves_semantics
 from tzer.observe import FEEDBACK
 from tzer.observe.coverage import CaseMeter, CoverageProvider, NoCoverage
@@ -26,6 +29,7 @@ from tzer.observe.pass_effects import compute_dtypes
 from tzer.records import (
     Execution, Invalidity, MutationStep, PassConfig, Signature, Stage, Symptom, TestCase, Verdict,
 )
+from tzer.triage.blame import blame_mismatch, guilty_prefix
 
 
 def build(test_case: TestCase) -> Program:
@@ -53,6 +57,8 @@ def program_texts(mod: Any) -> tuple[str, str]:
 
 
 class Runner:
+    case_type = TestCase  # what it executes (the fork server decodes cases as this)
+
     def __init__(self, target: str, feedback: str = "pass_effects", coverage: CoverageProvider | None = None):
         """`coverage`: a provider already attached to TVM in this process (tzer.observe.coverage), or none."""
         import torch
@@ -88,7 +94,9 @@ class Runner:
         inputs = draw_inputs(program.inputs, test_case.input_seed)
         lowered_reference = None
         if mutated.applied and preserves_semantics(mutated.applied):
-            out_of_bounds = self._introduced_out_of_bounds(mod, mutated.applied)
+            out_of_bounds = introduced_out_of_bounds(program.mod, mod, mutated.applied, self.tvm_version,
+                                                     self.executor, inputs, program.output.shape,
+                                                     program.output.dtype)
             if out_of_bounds is not None:
                 return out_of_bounds
         elif mutated.applied:
@@ -98,52 +106,29 @@ class Runner:
         instruments = self.feedback.instruments() + ([meter.instrument()] if self.coverage.points else [])
         result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
                                    listener, instruments)
-        execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, listener)
+        execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, mutated.applied,
+                                listener)
         return dataclasses.replace(execution, applied=mutated.applied, features=self.feedback.features(mod))
-
-    def _introduced_out_of_bounds(self, mod: Any, applied: tuple[MutationStep, ...]) -> Execution | None:
-        """A finding if semantics-preserving steps (schedule primitives) made an access of the program unprovable
-        in bounds: the generated programs are all proven in bounds, so the primitive broke the program (seen:
-        cache_read on adaptive pooling copies a window one element past the input)."""
-        from tzer.judge.bounds import unproven_access
-
-        unproven = unproven_access(mod)
-        if unproven is None:
-            return None
-        script, as_json = program_texts(mod)
-        signature = Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, applied[-1].mutator,
-                              normalize_message(unproven, names_in_script(script)))
-        return Execution(Verdict.FINDING, signature, f"out of bounds after {applied[-1].mutator}: {unproven}",
-                         program_script=script, program_json=as_json, tvm_version=self.tvm_version,
-                         applied=applied)
 
     def _lowered_reference(self, program: Program, mod: Any, inputs: list, listener: ExecutionListener):
         """The mutant's output under the minimal lowering, all loops serial; or the INVALID Execution saying why
         there is none: the mutant may access memory out of bounds (TVM checks nothing at run time), the minimal
         lowering rejects it, or its output depends on memory it never wrote (tzer.judge.initialization)."""
-        from tzer.judge.bounds import serialize_loops, unproven_access
+        from tzer.judge.bounds import unproven_access
 
         unproven = unproven_access(mod)
         if unproven is not None:
             return self._invalid(Invalidity.OUT_OF_BOUNDS, unproven)
-        exposed, scratch = expose_allocations(serialize_loops(mod))
-        entry, failure, _ = self.executor.load(exposed, PassConfig(pipeline=MINIMAL_PIPELINE), listener)
-        outputs = []
-        for which in range(len(FILLS)) if failure is None else ():
-            buffers = [filled(program.output.shape, program.output.dtype, which),
-                       *(filled(shape, dtype, which) for shape, dtype in scratch)]
-            returned, failure = self.executor.call(entry, inputs, buffers, listener)
-            if failure is not None:
-                break
-            outputs.append(returned[0])
-        if failure is not None:
-            return self._invalid(Invalidity.REFERENCE_FAILED, f"{failure.error_type}: {key_line(failure.message)}")
+        outputs = minimal_lowering_outputs(self.executor, mod, inputs, program.output.shape, program.output.dtype,
+                                           listener)
+        if isinstance(outputs, Failure):
+            return self._invalid(Invalidity.REFERENCE_FAILED, f"{outputs.error_type}: {key_line(outputs.message)}")
         if not same_output(*outputs):
             return self._invalid(Invalidity.UNINITIALIZED_READ, "the output depends on the initial memory contents")
         return outputs[0]
 
     def _judge(self, test_case: TestCase, program: Program, mod: Any, inputs: list, result: RunResult,
-               lowered_reference: Any, listener: ExecutionListener) -> Execution:
+               lowered_reference: Any, applied: tuple[MutationStep, ...], listener: ExecutionListener) -> Execution:
         timing = {"compile_seconds": result.compile_seconds, "run_seconds": result.run_seconds}
         if result.failure is not None and not test_case.passes.keeps_pipeline_order:
             # TVM rejecting a misordered pipeline is what it should do: counted as invalid, not a finding.
@@ -151,17 +136,24 @@ class Runner:
             return self._invalid(Invalidity.MISUSED_PIPELINE,
                                  f"{result.failure.error_type}: {key_line(result.failure.message)}", **timing)
         if result.failure is not None:
-            return self._failed(mod, result.failure, timing)
+            return failure_execution(mod, result.failure, self.tvm_version, timing)
         listener.stage(Stage.COMPARE)
         oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
-        comparison = oracle.judge(Evidence(program, inputs, result.output, lowered_reference, compute_dtypes(mod)))
+        dtypes = compute_dtypes(mod)
+
+        def judge(output: Any) -> Comparison:
+            return oracle.judge(Evidence(program, inputs, output, lowered_reference, dtypes))
+
+        comparison = judge(result.output)
         if comparison.ok:
             return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
                              max_rel_error=comparison.max_rel_error, tvm_version=self.tvm_version, **timing)
+        blame = blame_mismatch(self.executor, program.mod, mod, test_case.passes, applied, inputs,
+                               program.output.shape, program.output.dtype, judge, listener)
         script, as_json = program_texts(mod)
-        signature = mismatch_signature(f"{program.family}[{oracle.name}]", program.spec.dtype)
+        signature = mismatch_signature(program.family, program.spec.dtype, blame[0] if blame else "")
         return Execution(Verdict.FINDING, signature, comparison.message, comparison.max_abs_error,
-                         comparison.max_rel_error, script, as_json, self.tvm_version, **timing)
+                         comparison.max_rel_error, script, as_json, self.tvm_version, blame=blame, **timing)
 
     @functools.cached_property
     def oracles(self) -> dict[str, Oracle]:
@@ -190,13 +182,68 @@ class Runner:
             raise TzerBug(f"the mutation steps of a finding no longer apply: {test_case.mutations}")
         return program_texts(mutated.mod)
 
-    def _failed(self, mod: Any, failure: Failure, timing: dict[str, float]) -> Execution:
-        # Generated programs are valid by construction, and mutants reach the fuzzed pipeline only once the minimal
-        # lowering accepted them: every TVM failure here is a finding.
-        symptom = (Symptom.OUT_OF_MEMORY if failure.out_of_memory else
-                   Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION)
-        script, as_json = program_texts(mod)
-        signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass,
-                                    names_in_script(script))
-        return Execution(Verdict.FINDING, signature, f"{failure.error_type}: {failure.message}",
-                         program_script=script, program_json=as_json, tvm_version=self.tvm_version, **timing)
+
+def introduced_out_of_bounds(original: Any, mod: Any, applied: tuple[MutationStep, ...], tvm_version: str,
+                             executor: Executor, inputs: list, out_shape: tuple[int, ...],
+                             out_dtype: str) -> Execution | None:
+    """A finding if semantics-preserving steps (schedule primitives) made `original` access memory out of bounds:
+    an access the static judge cannot prove in bounds (tzer.judge.bounds), which a run of the instrumented
+    program (tzer.judge.observed_bounds, intermediates exposed) shows happening. The generated programs are all
+    proven in bounds, so the primitive broke the program (seen: cache_read on adaptive pooling copies a window one
+    element past the input). The guilty step is the first after which an access is unprovable; the signature
+    describes the access as that step left it. None when nothing is out of bounds, or nothing is seen to be."""
+    from tzer.judge.bounds import unproven_access
+    from tzer.judge.observed_bounds import observe_out_of_bounds
+
+    if unproven_access(mod) is None:
+        return None
+    exposed, scratch = expose_allocations(mod)
+    buffers = [np.zeros(out_shape, out_dtype), *(np.zeros(shape, dtype) for shape, dtype in scratch)]
+    try:
+        observed = observe_out_of_bounds(exposed, executor.tvm_target, inputs, buffers)
+    except Exception:  # TVM cannot build or run the instrumented twin: nothing observed; the real build is judged
+        return None
+    if not observed:
+        return None
+    count = guilty_prefix(original, applied, lambda prefix: unproven_access(prefix) is not None)
+    if count is None:
+        raise TzerBug(f"an access of the mutant is unprovable, but of none of its step prefixes: {applied}")
+    guilty = applied[count - 1]
+    unproven = unproven_access(apply_steps(original, applied[:count]).mod)
+    script, as_json = program_texts(mod)
+    signature = Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, guilty.mutator,
+                          normalize_message(unproven, names_in_script(script)))
+    seen = ", ".join(str(access) for access in observed[:4])
+    return Execution(Verdict.FINDING, signature,
+                     f"out of bounds after {guilty.mutator}: {unproven}\nobserved at run time: {seen}",
+                     program_script=script, program_json=as_json, tvm_version=tvm_version, applied=applied)
+
+
+def minimal_lowering_outputs(executor: Executor, mod: Any, inputs: list, out_shape: tuple[int, ...], out_dtype: str,
+                             listener: ExecutionListener) -> list | Failure:
+    """`mod` with every loop serial, lowered by the minimal pipeline and run once per fill of
+    tzer.judge.initialization (its intermediates exposed and filled too): the outputs, one per fill, or the
+    failure. Where they differ, the program read memory it never wrote."""
+    from tzer.judge.bounds import serialize_loops
+
+    exposed, scratch = expose_allocations(serialize_loops(mod))
+    entry, failure, _ = executor.load(exposed, PassConfig(pipeline=MINIMAL_PIPELINE), listener)
+    outputs = []
+    for which in range(len(FILLS)) if failure is None else ():
+        buffers = [filled(out_shape, out_dtype, which), *(filled(shape, dtype, which) for shape, dtype in scratch)]
+        returned, failure = executor.call(entry, inputs, buffers, listener)
+        if failure is not None:
+            break
+        outputs.append(returned[0])
+    return failure if failure is not None else outputs
+
+
+def failure_execution(mod: Any, failure: Failure, tvm_version: str, timing: dict[str, float]) -> Execution:
+    """The finding a TVM failure on a valid program is: its signature names the symptom, stage, pass and check."""
+    symptom = (Symptom.OUT_OF_MEMORY if failure.out_of_memory else
+               Symptom.INTERNAL_ERROR if failure.internal else Symptom.EXCEPTION)
+    script, as_json = program_texts(mod)
+    signature = error_signature(symptom, failure.stage, failure.error_type, failure.message, failure.guilty_pass,
+                                names_in_script(script))
+    return Execution(Verdict.FINDING, signature, f"{failure.error_type}: {failure.message}",
+                     program_script=script, program_json=as_json, tvm_version=tvm_version, **timing)

@@ -101,6 +101,19 @@ CASES = {
     "coverage-dir-and-store": (("coverage", ".", "--store", "empty.db"), ["one of them"]),
     "coverage-missing-dir": (("coverage", "no-such-dir"), ["no-such-dir"]),
     "coverage-empty-store": (("coverage", "--store", "empty.db"), ["holds no test cases"]),
+    "fuzz-negative-reduce-time": (("fuzz", "--reduce-time", "-5"), ["'-5'"]),
+    "reduce-missing-finding": (("reduce", "99", "--store", "empty.db"), ["no finding 99"]),
+    "reduce-bad-time": (("reduce", "1", "--store", "empty.db", "--time", "soon"), ["'soon'"]),
+    "repro-missing-finding": (("repro", "99", "--store", "empty.db", "--out", "r.py"), ["no finding 99"]),
+    "repro-corrupt-store": (("repro", "1", "--store", "corrupt.db"), ["not a tzer store"]),
+    "regress-bad-fail-on": (("regress", "--store", "empty.db", "--fail-on", "sometimes"), ["--fail-on"]),
+    "regress-missing-dir": (("regress", "no-such-dir"), ["no-such-dir"]),
+    "regress-dir-and-store": (("regress", ".", "--store", "empty.db"), ["not both"]),
+    "regress-dir-without-scripts": (("regress", "."), ["no reproducer scripts"]),
+    "regress-missing-store": (("regress", "--store", "missing.db"), ["no store"]),
+    "report-missing-store": (("report", "--store", "missing.db", "--out", "r.html"), ["no store"]),
+    "report-bad-format": (("report", "--store", "empty.db", "--format", "pdf", "--out", "r.pdf"), ["'pdf'"]),
+    "report-into-a-missing-directory": (("report", "--store", "empty.db", "--out", "nodir/r.html"), ["nodir"]),
 }
 
 
@@ -124,7 +137,8 @@ def test_help_exits_0_without_importing_tvm(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("command", ["fuzz", "findings", "stats", "replay", "coverage"])
+@pytest.mark.parametrize("command", ["fuzz", "findings", "stats", "replay", "coverage", "reduce", "repro", "report",
+                                     "regress"])
 def test_subcommand_help_exits_0_without_importing_tvm(tmp_path, command):
     result = run_tzer(tmp_path, command, "--help")
     assert result.returncode == 0, result.stderr
@@ -149,3 +163,17 @@ def test_reading_commands_on_an_empty_store_succeed_without_tvm(workdir):
     assert '"distinct_findings": 0' in stats.stdout
     assert heavy_imports(findings) == heavy_imports(stats) == []
     assert snapshot(workdir) == before
+
+
+def test_regress_and_report_on_an_empty_store_succeed_without_tvm(workdir):
+    regress = run_tzer(workdir, "regress", "--store", "empty.db", "--junit", "out.xml")
+    assert regress.returncode == 0, regress.stderr
+    assert "no findings to replay" in regress.stdout
+    import xml.etree.ElementTree as ET
+
+    suite = ET.parse(workdir / "out.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "0" and suite.get("failures") == "0"
+    report = run_tzer(workdir, "report", "--store", "empty.db", "--format", "md", "--out", "report.md")
+    assert report.returncode == 0, report.stderr
+    assert {"report.md", "report-coverage.png", "report-findings.png"} <= set(os.listdir(workdir))
+    assert heavy_imports(regress) == heavy_imports(report) == []

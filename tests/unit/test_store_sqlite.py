@@ -324,7 +324,8 @@ def test_a_second_create_on_the_same_path_sees_the_schema(store_path):
 
 # Migration: a version-1 store (schema 2 without campaigns.engine_state) is upgraded in place when opened.
 
-V1_SCHEMA = SCHEMA.replace("stats TEXT NOT NULL,\n    engine_state TEXT\n", "stats TEXT NOT NULL\n")
+V1_SCHEMA = SCHEMA.replace("stats TEXT NOT NULL,\n    engine_state TEXT\n", "stats TEXT NOT NULL\n").replace(
+    "    blame TEXT NOT NULL DEFAULT '[]', reduction TEXT,\n", "")
 TABLES = ("meta", "campaigns", "test_cases", "findings", "occurrences", "timeline")
 
 
@@ -380,9 +381,10 @@ def test_a_version_1_store_is_migrated_in_place_and_keeps_every_row(v1_store, cr
         assert [o.test_case_key for o in finding.history] == [finding_case.key]
         assert {tc.key for tc in store.test_cases()} == {corpus_case.key, finding_case.key}
     after = rows(path)
-    assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))] and SCHEMA_VERSION == 3
+    assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))] and SCHEMA_VERSION == 4
     assert after["campaigns"] == [row + (None,) for row in before["campaigns"]]  # the new column, empty
-    assert all(after[table] == before[table] for table in TABLES if table not in ("meta", "campaigns"))
+    assert after["findings"] == [row + ("[]", None) for row in before["findings"]]  # no blame, no reduction
+    assert all(after[table] == before[table] for table in TABLES if table not in ("meta", "campaigns", "findings"))
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert "engine_state" in [column[1] for column in raw.execute("PRAGMA table_info(campaigns)")]
@@ -402,3 +404,23 @@ def test_a_migrated_store_is_usable_and_opens_again(v1_store):
         assert store.findings()[0].count == 2 and len(store.test_cases()) == 4
         campaign = store.begin_campaign(8, "llvm", "generate", "v", {})
         assert store.last_campaign().id == campaign == 2
+
+
+def test_blame_reduction_and_reproducer_are_kept_with_the_finding(store, store_path):
+    from tzer.triage.case import Reduction, ScriptCase
+
+    campaign = store.begin_campaign(1, "llvm", "joint", "v", {})
+    finding = make_finding(make_test_case(5), MISMATCH)
+    finding = Finding(finding.test_case, dataclasses.replace(finding.execution, blame=("tirx.StorageRewrite",)))
+    finding_id, _ = store.record_finding(campaign, finding)
+    case = ScriptCase("script", PassConfig(pipeline=("tirx.FlattenBuffer",)), ("normal",), 3, "llvm", MISMATCH,
+                      family="pooling", dtype="float16", rtol=0.01, atol=0.001)
+    store.set_reduction(finding_id, Reduction(case, 40, 77, 12.5, True))
+    store.set_reproducer(finding_id, "print('repro')")
+    with SQLiteStore.open(str(store_path)) as again:
+        stored = again.finding(finding_id)
+    assert stored.blame == ("tirx.StorageRewrite",)
+    assert stored.reduction == Reduction(case, 40, 77, 12.5, True) and stored.reproducer == "print('repro')"
+    assert stored.to_json()["reduced_lines"] == 1 and stored.to_json(full=True)["reduction"]["checks"] == 77
+    with pytest.raises(StoreError, match="no finding 99"):
+        store.set_reduction(99, Reduction(case, 1, 1, 1.0, True))

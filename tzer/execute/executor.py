@@ -91,6 +91,10 @@ class Executor:
         self._tvm_target = self.target.tvm_target()
         self._device = self.target.device()
 
+    @property
+    def tvm_target(self) -> Any:
+        return self._tvm_target
+
     def compile(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET,
                 instruments: Sequence[Any] = ()) -> tuple[Any, Failure | None]:
         import tvm

@@ -83,7 +83,8 @@ class WorkerState:
 
 
 class ForkServer:
-    """Runs test cases in `jobs` persistent children of this (warm) process."""
+    """Runs test cases in `jobs` persistent children of this (warm) process. The runner says what a case is
+    (`runner.case_type`: a TestCase for tzer.runner.Runner, a ScriptCase for tzer.triage.check.ScriptRunner)."""
 
     def __init__(self, runner: Any, jobs: int = 1, limits: Limits = Limits()):
         self.runner = runner
@@ -139,7 +140,7 @@ class ForkServer:
                 slot.case, slot.attempt, slot.stage = test_case, attempt, Stage.BUILD
                 slot.stage_started = time.monotonic()
                 slot.stderr_offset = os.path.getsize(slot.stderr_path)
-                message = json.dumps({"test_case": test_case.to_json()}).encode() + b"\n"
+                message = json.dumps({"case": test_case.to_json()}).encode() + b"\n"
                 try:
                     os.write(slot.to_child, message)
                 except BrokenPipeError:
@@ -372,7 +373,7 @@ def _child_main(runner: Any, from_parent: int, to_parent: int, marker: mmap.mmap
             line = lines.readline()
             if not line:
                 break
-            test_case = TestCase.from_json(json.loads(line)["test_case"])
+            test_case = runner.case_type.from_json(json.loads(line)["case"])
             try:
                 execution = runner.execute(test_case, listener)
             except MemoryError as exc:

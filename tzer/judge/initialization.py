@@ -61,6 +61,18 @@ def filled(shape: tuple[int, ...], dtype: str, which: int) -> np.ndarray:
     return np.full(shape, value, dtype=dtype)
 
 
+def determined(*outputs: np.ndarray) -> np.ndarray:
+    """The elements that are the same in every output (runs under different fills): what the program computes."""
+    first = outputs[0]
+    mask = np.ones(first.shape, dtype=bool)
+    for other in outputs[1:]:
+        same = first == other
+        if np.dtype(first.dtype).kind == "f":
+            same |= np.isnan(first) & np.isnan(other)
+        mask &= same
+    return mask
+
+
 def same_output(*outputs: np.ndarray) -> bool:
     first = outputs[0]
     return all(np.array_equal(first, other, equal_nan=np.dtype(first.dtype).kind == "f") for other in outputs[1:])

@@ -14,6 +14,7 @@ from typing import Any
 
 from tzer.records import CampaignStats, Finding, Signature, TestCase
 from tzer.registry import Registry
+from tzer.triage.case import Reduction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,8 @@ class StoredFinding:
     program_json: str
     reproducer: str | None  # a standalone script, once one exists
     history: tuple[Occurrence, ...] = ()
+    blame: tuple[str, ...] = ()  # a mismatch's guilty passes (bisection) or the schedule step that broke it
+    reduction: Reduction | None = None  # the reduced case, once reduced
 
     def to_json(self, full: bool = False) -> dict[str, Any]:
         data = {
@@ -57,12 +60,15 @@ class StoredFinding:
             "max_abs_error": self.max_abs_error,
             "max_rel_error": self.max_rel_error,
             "has_reproducer": self.reproducer is not None,
+            "blame": list(self.blame),
+            "reduced_lines": self.reduction.case.lines if self.reduction else None,
         }
         if full:
             data["program_script"] = self.program_script
             data["program_json"] = self.program_json
             data["reproducer"] = self.reproducer
             data["history"] = [dataclasses.asdict(o) for o in self.history]
+            data["reduction"] = self.reduction.to_json() if self.reduction else None
         return data
 
 
@@ -114,6 +120,10 @@ class Store:
         raise NotImplementedError
 
     def set_reproducer(self, finding_id: int, script: str) -> None:
+        raise NotImplementedError
+
+    def set_reduction(self, finding_id: int, reduction: Reduction) -> None:
+        """Keep the reduced case of a finding (tzer.triage.reduce), replacing an earlier one."""
         raise NotImplementedError
 
     def findings(self) -> list[StoredFinding]:

@@ -17,8 +17,9 @@ from typing import Any
 from tzer.errors import StoreError
 from tzer.records import CampaignStats, Finding, Signature, TestCase, canonical_json
 from tzer.store.base import CampaignRecord, Occurrence, Store, StoredFinding, TimelinePoint
+from tzer.triage.case import Reduction
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -38,6 +39,7 @@ CREATE TABLE findings (
     test_case_key TEXT NOT NULL REFERENCES test_cases(key), passes TEXT NOT NULL, input_seed INTEGER NOT NULL,
     error TEXT NOT NULL, max_abs_error REAL, max_rel_error REAL,
     program_script TEXT NOT NULL, program_json TEXT NOT NULL, reproducer TEXT,
+    blame TEXT NOT NULL DEFAULT '[]', reduction TEXT,
     UNIQUE (signature_key, target)
 );
 CREATE TABLE occurrences (
@@ -55,6 +57,8 @@ CREATE TABLE timeline (
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE campaigns ADD COLUMN rng_state TEXT",),
     2: ("ALTER TABLE campaigns RENAME COLUMN rng_state TO engine_state",),  # it now holds the scheduler's too
+    3: ("ALTER TABLE findings ADD COLUMN blame TEXT NOT NULL DEFAULT '[]'",  # a mismatch's guilty passes
+        "ALTER TABLE findings ADD COLUMN reduction TEXT"),  # the reduced script case (tzer.triage.case)
 }
 
 
@@ -225,10 +229,12 @@ class SQLiteStore(Store):
                 cursor = db.execute(
                     "INSERT INTO findings (signature_key, target, symptom, stage, guilty_pass, detail, tvm_version,"
                     " count, first_seen, last_seen, test_case_key, passes, input_seed, error, max_abs_error,"
-                    " max_rel_error, program_script, program_json) VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?)",
+                    " max_rel_error, program_script, program_json, blame)"
+                    " VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?,?,?,?,?,?,?)",
                     (sig.key, tc.target, s["symptom"], s["stage"], s["guilty_pass"], s["detail"], ex.tvm_version,
                      now, now, tc.key, canonical_json(tc.passes.to_json()), tc.input_seed, ex.error,
-                     ex.max_abs_error, ex.max_rel_error, ex.program_script, ex.program_json),
+                     ex.max_abs_error, ex.max_rel_error, ex.program_script, ex.program_json,
+                     canonical_json(list(ex.blame))),
                 )
                 finding_id, new = int(cursor.lastrowid), True
             db.execute("INSERT INTO occurrences (finding_id, campaign_id, test_case_key, seen_at) VALUES (?,?,?,?)",
@@ -236,14 +242,20 @@ class SQLiteStore(Store):
         return finding_id, new
 
     def set_reproducer(self, finding_id: int, script: str) -> None:
+        self._set(finding_id, "reproducer", script)
+
+    def set_reduction(self, finding_id: int, reduction: Reduction) -> None:
+        self._set(finding_id, "reduction", canonical_json(reduction.to_json()))
+
+    def _set(self, finding_id: int, column: str, value: str) -> None:
         with self._transaction() as db:
-            if db.execute("UPDATE findings SET reproducer=? WHERE id=?", (script, finding_id)).rowcount != 1:
+            if db.execute(f"UPDATE findings SET {column}=? WHERE id=?", (value, finding_id)).rowcount != 1:
                 raise StoreError(f"no finding {finding_id} in {self.path}")
 
     _FINDING_COLUMNS = (
         "f.id, f.symptom, f.stage, f.guilty_pass, f.detail, f.target, f.tvm_version, f.count, f.first_seen,"
         " f.last_seen, t.record, f.error, f.max_abs_error, f.max_rel_error, f.program_script, f.program_json,"
-        " f.reproducer"
+        " f.reproducer, f.blame, f.reduction"
     )
 
     def _finding_rows(self, where: str = "", args: tuple = ()) -> list[StoredFinding]:
@@ -253,13 +265,14 @@ class SQLiteStore(Store):
 
     def _finding(self, row: tuple) -> StoredFinding:
         (fid, symptom, stage, guilty, detail, target, version, count, first, last, record, error, max_abs, max_rel,
-         script, as_json, reproducer) = row
+         script, as_json, reproducer, blame, reduction) = row
         signature = Signature.from_json({"symptom": symptom, "stage": stage, "guilty_pass": guilty, "detail": detail})
         history = tuple(Occurrence(*r) for r in self._query(
             "SELECT campaign_id, test_case_key, seen_at FROM occurrences WHERE finding_id=? ORDER BY id", (fid,)))
         return StoredFinding(fid, signature, target, version, count, first, last,
                              TestCase.from_json(json.loads(record)), error, max_abs, max_rel, script, as_json,
-                             reproducer, history)
+                             reproducer, history, tuple(json.loads(blame)),
+                             Reduction.from_json(json.loads(reduction)) if reduction else None)
 
     def findings(self) -> list[StoredFinding]:
         return self._finding_rows()

@@ -1,0 +1,135 @@
+"""Standalone reproducers: one Python script per finding that needs only apache-tvm and numpy.
+
+The script is `reproducer_template.py` beside this module with its data filled in: the (reduced) TVMScript, the
+schedule steps, the pass pipeline, the input recipe and what to expect. It runs the TVM part in a child process (a
+crash must not end the script with a signal), prints the TVM version, what is expected and what happens, and exits
+1 when the bug reproduces, 0 when it does not. Mismatches compare TVM's output with the same program's minimal
+lowering, all loops serial (tzer's opt-vs-unopt oracle), on the elements that lowering determines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from tzer.execute.pipeline import MINIMAL_PIPELINE
+from tzer.judge.signature import names_in_script
+from tzer.records import Symptom
+from tzer.store.base import StoredFinding
+from tzer.triage.case import ScriptCase
+
+TEMPLATE = os.path.join(os.path.dirname(__file__), "reproducer_template.py")
+KINDS = {Symptom.CRASH: "crash", Symptom.INTERNAL_ERROR: "error", Symptom.EXCEPTION: "error",
+         Symptom.OUT_OF_MEMORY: "error", Symptom.TIMEOUT: "timeout", Symptom.MISMATCH: "mismatch",
+         Symptom.OUT_OF_BOUNDS: "out_of_bounds"}
+CHILD_SECONDS = 300  # a timeout finding reproduces when the TVM part runs longer than this
+
+
+def reproducer(finding: StoredFinding, case: ScriptCase) -> str:
+    """The reproducer of `finding`, showing `case` (its reduced case, or the unreduced one)."""
+    with open(TEMPLATE) as handle:
+        template = handle.read()
+    data = _case_data(finding, case)
+    reference_script = ""
+    if data["kind"] == "mismatch":
+        reference_script, data["reference_scratch"], data["determined"] = _reference(case)
+    text = template.replace('"""@DOCSTRING@"""', f'"""{_docstring(finding, case)}"""', 1)
+    text = _fill(text, 'SCRIPT = ""  # @SCRIPT@', "SCRIPT", _script_literal(case.script))
+    text = _fill(text, 'REFERENCE_SCRIPT = ""  # @REFERENCE_SCRIPT@', "REFERENCE_SCRIPT",
+                 _script_literal(reference_script))
+    return _fill(text, "CASE = {}  # @CASE@", "CASE", json.dumps(data, indent=4))
+
+
+def _fill(text: str, placeholder_line_start: str, name: str, value: str) -> str:
+    lines = text.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.startswith(placeholder_line_start):
+            lines[number] = f"{name} = {value}\n"
+            return "".join(lines)
+    raise AssertionError(f"the reproducer template lost its {name} placeholder")
+
+
+def _script_literal(script: str) -> str:
+    if "'''" in script or "\\" in script:
+        return repr(script)
+    return "r'''\n" + script.rstrip() + "\n'''"
+
+
+def _case_data(finding: StoredFinding, case: ScriptCase) -> dict[str, Any]:
+    signature = case.signature
+    kind = KINDS[signature.symptom]
+    passes = case.passes
+    return {
+        "kind": kind,
+        "target": case.target,
+        "pipeline": list(passes.pipeline or ()),
+        "opt_level": passes.opt_level,
+        "config": dict(passes.config),
+        "disabled_passes": list(passes.disabled_passes),
+        "steps": [step.trace for step in case.steps],
+        "input_seed": case.input_seed,
+        "input_domains": list(case.input_domains),
+        "names": sorted(names_in_script(case.script)),
+        "detail": signature.detail,
+        "signal": signature.detail if kind == "crash" else "",
+        "rtol": case.rtol,
+        "atol": case.atol,
+        "timeout": CHILD_SECONDS,
+        "expected": _expected(case, kind),
+        "reference_pipeline": list(MINIMAL_PIPELINE),
+        "reference_scratch": [],
+        "determined": None,
+    }
+
+
+def _expected(case: ScriptCase, kind: str) -> str:
+    if kind == "mismatch":
+        return (f"the same output as the program with all loops serial under the minimal lowering "
+                f"(within rtol {case.rtol:.3g}, atol {case.atol:.3g} x the output's scale)")
+    if kind == "out_of_bounds":
+        return "every access of the scheduled program stays inside its buffer"
+    return "the program compiles and runs (TVM's parser and verifier accept it)"
+
+
+def _reference(case: ScriptCase) -> tuple[str, list, list[int] | None]:
+    """The reference program of a mismatch (serial loops, intermediates exposed as extra parameters), its scratch
+    buffers, and the elements it determines (packed bits; None when all), measured here with tzer's fills."""
+    from tzer.execute.executor import QUIET, Executor
+    from tzer.generate.inputs import draw_inputs
+    from tzer.judge.bounds import serialize_loops
+    from tzer.judge.initialization import determined, expose_allocations
+    from tzer.runner import minimal_lowering_outputs
+    from tzer.triage.check import input_specs, parse
+
+    original = parse(case.script)
+    exposed, scratch = expose_allocations(serialize_loops(original))
+    inputs, output = input_specs(original, case.input_domains)
+    outputs = minimal_lowering_outputs(Executor(case.target), original, draw_inputs(inputs, case.input_seed),
+                                       output.shape, output.dtype, QUIET)
+    mask = determined(*outputs) if isinstance(outputs, list) else None
+    packed = None if mask is None or mask.all() else [int(b) for b in np.packbits(mask.ravel())]
+    return exposed.script(), [[list(shape), dtype] for shape, dtype in scratch], packed
+
+
+def _docstring(finding: StoredFinding, case: ScriptCase) -> str:
+    signature = case.signature
+    where = f" in {signature.guilty_pass}" if signature.guilty_pass else ""
+    title = f"TVM {finding.tvm_version}: {signature.symptom.name.lower().replace('_', ' ')} at " \
+            f"{signature.stage.name.lower()}{where}: {signature.detail}"
+    lines = [title, ""]
+    reduced = finding.reduction
+    if reduced is not None and reduced.case == case:
+        lines.append(f"Reduced by tzer from {reduced.original_lines} to {case.lines} lines of TVMScript "
+                     f"({reduced.checks} checks).")
+    lines.append(f"Found by tzer: finding {finding.id}, seen {finding.count} time(s); generator "
+                 f"{finding.test_case.generator}.")
+    if finding.blame:
+        lines.append(f"Guilty (pass bisection against the minimal lowering): {', '.join(finding.blame)}.")
+    if case.steps:
+        lines.append(f"The schedule step applied to the program below: {', '.join(s.mutator for s in case.steps)}.")
+    lines += ["", "Needs only apache-tvm and numpy. Exit status: 1 when the bug reproduces, 0 when it does not."]
+    return "\n".join(lines).replace('"""', "'''").replace("\\", "\\\\")
+

@@ -1,0 +1,84 @@
+"""Triage of stored findings: reduce one to its smallest script case, with every check in a fork-server child.
+
+The parent process imports TVM once; its fork server's children check candidates (tzer.triage.check), so a
+candidate that crashes or hangs TVM costs one child, never the triage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from tzer.execute.sandbox import ForkServer, Limits
+from tzer.records import Execution
+from tzer.store.base import Store, StoredFinding
+from tzer.triage.case import Reduction, ScriptCase
+
+REDUCE_SECONDS = 300.0  # `tzer reduce`'s default time limit per finding
+
+
+@contextlib.contextmanager
+def checking(target: str, limits: Limits = Limits()) -> Iterator["Checker"]:
+    """A checker of script cases for `target`, backed by one warm fork-server child."""
+    from tzer.triage.check import ScriptRunner
+
+    server = ForkServer(ScriptRunner(target), jobs=1, limits=limits)
+    try:
+        yield Checker(server)
+    finally:
+        server.close()
+
+
+class Checker:
+    def __init__(self, server: ForkServer):
+        self.server = server
+
+    def __call__(self, case: ScriptCase) -> Execution:
+        self.server.submit(case)
+        _, execution = self.server.next_result()
+        return execution
+
+
+def canonical_script(script: str) -> str:
+    """TVM's printing of a script (the form reproducers and reports show)."""
+    from tzer.triage.check import parse
+
+    return parse(script).script()
+
+
+def reduce_finding(store: Store, finding: StoredFinding, checker: Checker, time_limit: float = REDUCE_SECONDS,
+                   should_stop: Callable[[], bool] = lambda: False) -> Reduction | None:
+    """Reduce `finding` within `time_limit` seconds and keep the result in `store`; None when none of its script
+    cases shows its signature (then nothing is stored)."""
+    from tzer.triage.extract import script_cases
+    from tzer.triage.reduce import Reducer
+
+    reducer = Reducer(checker, time_limit, canonical=canonical_script, should_stop=should_stop)
+    for case in script_cases(finding.test_case, finding.signature):
+        reduction = reducer.reduce(case)
+        if reduction is not None:
+            store.set_reduction(finding.id, reduction)
+            return reduction
+    return None
+
+
+class CampaignTriage:
+    """The engine's triage phase: reduce each new finding of the campaign, and write its reproducer."""
+
+    def __init__(self, target: str, limits: Limits, seconds_per_finding: float):
+        self.target = target
+        self.limits = limits
+        self.seconds_per_finding = seconds_per_finding
+
+    def __call__(self, store: Store, finding_ids: list[int], should_stop: Callable[[], bool]) -> None:
+        from tzer.report.repro import reproducer
+
+        with checking(self.target, self.limits) as checker:
+            for finding_id in finding_ids:
+                if should_stop():
+                    return
+                finding = store.finding(finding_id)
+                assert finding is not None, "the campaign stored it"
+                reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
+                if reduction is not None:
+                    store.set_reproducer(finding_id, reproducer(store.finding(finding_id), reduction.case))

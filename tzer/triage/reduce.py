@@ -1,0 +1,111 @@
+"""Reduction: a smallest script case that still shows a finding's signature.
+
+Phases, each kept only where the signature holds: the pass sequence (delta debugging over the passes beyond the
+minimal lowering, tzer.triage.bisect; then the PassContext's settings back to defaults), then the program
+(the TVMScript edits of tzer.triage.script_edits, one candidate at a time in their fixed order, until none applies),
+then the printed form (TVM's own printing of the result). Every candidate is checked in a fork-server child
+(it may crash or hang TVM), so the outcome depends only on the case and TVM: the same finding always reduces to the
+same script. A time limit stops the search early; what was reduced by then is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+from tzer.records import Execution, PassConfig, Verdict
+from tzer.triage.bisect import keeping, optional_passes
+from tzer.triage.case import Reduction, ScriptCase
+from tzer.triage.ddmin import ddmin
+from tzer.triage.script_edits import EDITS, END
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+class Reducer:
+    """Reduces script cases, checking candidates with `check` (a case -> its Execution, run in isolation)."""
+
+    def __init__(self, check: Callable[[ScriptCase], Execution], time_limit: float,
+                 canonical: Callable[[str], str] = lambda script: script,
+                 clock: Callable[[], float] = time.monotonic, should_stop: Callable[[], bool] = lambda: False):
+        """`canonical`: the printed form of a script (TVM's parse and print), tried last; `should_stop`: asked
+        before each check (a campaign's Ctrl-C), like the time limit."""
+        self.check = check
+        self.should_stop = should_stop
+        self.time_limit = time_limit
+        self.canonical = canonical
+        self.clock = clock
+        self.checks = 0
+        self._deadline = 0.0
+
+    def shows_signature(self, case: ScriptCase) -> bool:
+        if self.clock() > self._deadline or self.should_stop():
+            raise _OutOfTime
+        self.checks += 1
+        execution = self.check(case)
+        return execution.verdict is Verdict.FINDING and execution.signature == case.signature
+
+    def reduce(self, case: ScriptCase) -> Reduction | None:
+        """The reduced case, or None when `case` does not show its signature to begin with."""
+        start = self.clock()
+        self._deadline = start + self.time_limit
+        self.checks = 0
+        best = case
+        complete = False
+        try:
+            if not self.shows_signature(case):
+                return None
+            best = self._reduce_passes(best)
+            best = self._reduce_program(best)
+            best = self._print_canonically(best)
+            complete = True
+        except _OutOfTime:
+            pass
+        return Reduction(best, case.lines, self.checks, self.clock() - start, complete)
+
+    def _reduce_passes(self, case: ScriptCase) -> ScriptCase:
+        pipeline = case.passes.pipeline
+        assert pipeline is not None, "a script case's pipeline is explicit"
+
+        def with_passes(kept: tuple[str, ...]) -> ScriptCase:
+            return dataclasses.replace(case, passes=dataclasses.replace(case.passes,
+                                                                        pipeline=keeping(pipeline, kept)))
+
+        best = with_passes(ddmin(optional_passes(pipeline), lambda kept: self.shows_signature(with_passes(kept))).items)
+        plain = dataclasses.replace(best, passes=PassConfig(pipeline=best.passes.pipeline))
+        return plain if plain != best and self.shows_signature(plain) else best
+
+    def _reduce_program(self, case: ScriptCase) -> ScriptCase:
+        changed = True
+        while changed:
+            changed = False
+            for edit in EDITS.values():
+                reduced = self._apply_edit(case, edit)
+                changed |= reduced is not case
+                case = reduced
+        return case
+
+    def _apply_edit(self, case: ScriptCase, edit) -> ScriptCase:
+        """Try the edit's candidates in order; after a success, the next candidate has the same number (the
+        numbering shifts), so one sweep tries each site once."""
+        number = 0
+        while True:
+            script = edit(case.script, number)
+            if script is END:
+                return case
+            candidate = dataclasses.replace(case, script=script)
+            if script != case.script and self.shows_signature(candidate):
+                case = candidate
+            else:
+                number += 1
+
+    def _print_canonically(self, case: ScriptCase) -> ScriptCase:
+        try:
+            script = self.canonical(case.script)
+        except Exception:  # TVM's printer or parser refuses the text: keep the reduced text as it is
+            return case
+        candidate = dataclasses.replace(case, script=script)
+        return candidate if script != case.script and self.shows_signature(candidate) else case

@@ -1,0 +1,193 @@
+"""Edits of TVMScript text that make a program smaller: the reducer's moves (tzer.triage.reduce).
+
+TVMScript is Python syntax, so an edit works on Python's `ast` and prints the result with `ast.unparse`; TVM's parser
+then says whether the result is a program at all (the reducer checks every candidate). Each edit kind numbers its
+candidates in one fixed order over the tree, so `candidate(source, i)` is deterministic: the i-th way to shrink it.
+
+- `drop_statement`: remove one statement (a whole loop nest with its blocks, a buffer allocation, a store,
+  a block attribute), outermost first. A body left empty gets `T.evaluate(0)`.
+- `simplify_expression`: replace a stored value's sub-expression by one of its operands, or a buffer read by the
+  constant 1 of the buffer's dtype (after which the producer of that buffer can go).
+- `shrink_loop`: make one loop extent 1, else half.
+- `shrink_number`: replace every occurrence of one integer literal (a shape, an extent, an index offset) by 1, else by
+  its half: shapes and the loops over them shrink together.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections.abc import Callable, Iterator
+
+Edit = Callable[[str, int], "str | None"]
+END = object()  # candidate(source, i) for an i past the last candidate
+
+# Calls whose statements are structure, not computation: dropping them never makes a smaller valid program.
+_KEPT_CALLS = ("T.reads", "T.writes", "T.func_attr", "T.axis.remap", "T.axis.spatial", "T.axis.reduce")
+_LOOP_KINDS = ("T.grid", "T.serial", "T.parallel", "T.vectorized", "T.unroll", "range")
+
+
+def _call_name(node: ast.AST) -> str:
+    return ast.unparse(node.func) if isinstance(node, ast.Call) else ""
+
+
+def _statement_lists(tree: ast.AST) -> Iterator[list[ast.stmt]]:
+    """Every statement list of main's body and below, outermost first (breadth first)."""
+    queue: list[ast.AST] = [tree]
+    while queue:
+        node = queue.pop(0)
+        for field in ("body", "orelse"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
+                if not isinstance(node, (ast.Module, ast.ClassDef)):
+                    yield statements
+                queue.extend(statements)
+
+
+def _droppable(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Expr, ast.Assign)):
+        return _call_name(statement.value) not in _KEPT_CALLS
+    return isinstance(statement, (ast.For, ast.With, ast.If, ast.AugAssign))
+
+
+def _drop_sites(tree: ast.AST) -> list[tuple[list[ast.stmt], int]]:
+    return [(body, index) for body in _statement_lists(tree) for index, statement in enumerate(body)
+            if _droppable(statement)]
+
+
+def drop_statement(source: str, number: int):
+    tree = ast.parse(source)
+    sites = _drop_sites(tree)
+    if number >= len(sites):
+        return END
+    body, index = sites[number]
+    del body[index]
+    if not body:
+        body.append(ast.parse("T.evaluate(0)").body[0])
+    return ast.unparse(tree)
+
+
+def _buffer_dtypes(tree: ast.AST) -> dict[str, str]:
+    """Buffer name -> dtype, from main's parameters (`x: T.Buffer(shape, "float32")`) and its allocations
+    (`y = T.sblock_alloc_buffer(shape[, dtype])`, float32 when not given)."""
+    dtypes: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and isinstance(node.annotation, ast.Call) and \
+                _call_name(node.annotation) == "T.Buffer":
+            dtypes[node.arg] = _dtype_argument(node.annotation)
+        elif isinstance(node, ast.Assign) and _call_name(node.value).endswith("alloc_buffer") and \
+                isinstance(node.targets[0], ast.Name):
+            dtypes[node.targets[0].id] = _dtype_argument(node.value)
+    return dtypes
+
+
+def _dtype_argument(call: ast.Call) -> str:
+    if len(call.args) > 1 and isinstance(call.args[1], ast.Constant):
+        return str(call.args[1].value)
+    for keyword in call.keywords:
+        if keyword.arg == "dtype" and isinstance(keyword.value, ast.Constant):
+            return str(keyword.value.value)
+    return "float32"
+
+
+def _replacements(node: ast.AST, dtypes: dict[str, str]) -> list[ast.AST]:
+    """Smaller expressions that may stand for `node`."""
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call) and _call_name(node).startswith("T.") and \
+            not _call_name(node).startswith(("T.float", "T.int", "T.uint", "T.bfloat", "T.bool")):
+        return [arg for arg in node.args if not isinstance(arg, ast.Constant)]
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in dtypes:
+        dtype = dtypes[node.value.id]
+        one = "1.0" if dtype.startswith(("float", "bfloat")) else "1"
+        return [ast.parse(f"T.{dtype}({one})", mode="eval").body]
+    return []
+
+
+def _value_children(parent: ast.AST) -> Iterator[tuple[ast.AST, str, int | None, ast.AST]]:
+    """(parent, field, index, node) for every expression under `parent`, not descending into buffer indices."""
+    for field, child in ast.iter_fields(parent):
+        if isinstance(parent, ast.Subscript) and field == "slice":
+            continue
+        children = child if isinstance(child, list) else [child]
+        for index, node in enumerate(children):
+            if isinstance(node, ast.expr):
+                yield parent, field, index if isinstance(child, list) else None, node
+                yield from _value_children(node)
+
+
+def _expression_sites(tree: ast.AST) -> list[tuple[ast.AST, str, int | None, ast.AST]]:
+    """(parent, field, index, replacement) for every sub-expression of a stored value and each of its
+    replacements; the parent of a whole stored value is its store."""
+    dtypes = _buffer_dtypes(tree)
+    sites = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+            for parent, field, index, expression in _value_children(node):
+                if field == "targets":
+                    continue
+                sites.extend((parent, field, index, r) for r in _replacements(expression, dtypes))
+    return sites
+
+
+def simplify_expression(source: str, number: int):
+    tree = ast.parse(source)
+    sites = _expression_sites(tree)
+    if number >= len(sites):
+        return END
+    parent, field, index, replacement = sites[number]
+    if index is None:
+        setattr(parent, field, copy.deepcopy(replacement))
+    else:
+        getattr(parent, field)[index] = copy.deepcopy(replacement)
+    return ast.unparse(tree)
+
+
+def _loop_extents(tree: ast.AST) -> list[ast.Constant]:
+    """The literal extents of every loop (`for i in T.serial(8)`, each of `T.grid(2, 8)`), in order."""
+    extents = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and _call_name(node.iter) in _LOOP_KINDS:
+            extents.extend(arg for arg in node.iter.args
+                           if isinstance(arg, ast.Constant) and isinstance(arg.value, int) and arg.value > 1)
+    return extents
+
+
+def shrink_loop(source: str, number: int):
+    tree = ast.parse(source)
+    extents = _loop_extents(tree)
+    if number >= 2 * len(extents):
+        return END
+    extent = extents[number // 2]
+    extent.value = 1 if number % 2 == 0 else extent.value // 2
+    return ast.unparse(tree)
+
+
+def _integers(tree: ast.AST) -> list[int]:
+    """The distinct integer literals above 1 outside strings, largest first."""
+    values = {node.value for node in ast.walk(tree)
+              if isinstance(node, ast.Constant) and type(node.value) is int and node.value > 1}
+    return sorted(values, reverse=True)
+
+
+def shrink_number(source: str, number: int):
+    tree = ast.parse(source)
+    values = _integers(tree)
+    if number >= 2 * len(values):
+        return END
+    old = values[number // 2]
+    new = 1 if number % 2 == 0 else old // 2
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value == old:
+            node.value = new
+    return ast.unparse(tree)
+
+
+EDITS: dict[str, Edit] = {
+    "drop_statement": drop_statement,
+    "simplify_expression": simplify_expression,
+    "shrink_loop": shrink_loop,
+    "shrink_number": shrink_number,
+}
