@@ -40,7 +40,7 @@ def tzer(*args: str) -> subprocess.CompletedProcess:
 def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str) -> dict:
     store = os.path.join(directory, f"{name}.db")
     fuzz = tzer("fuzz", *ROWS[name], "--time", f"{minutes * 60:g}", "--seed", str(seed), "--jobs", str(jobs),
-                "--coverage", "native-bb", "--store", store)
+                "--coverage", "native-bb", "--no-reduce", "--store", store)  # no triage: each row is its budget
     if fuzz.returncode != 0:
         raise SystemExit(f"{name}: tzer fuzz failed ({fuzz.returncode}): {fuzz.stderr.strip()[-2000:]}")
     stats = json.loads(tzer("stats", "--store", store, "--format", "json").stdout)

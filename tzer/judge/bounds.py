@@ -25,6 +25,10 @@ from tvm.sym import Analyzer, ConstIntBound, ProofStrength
 
 # Z3's effort per obligation, as its deterministic rlimit: a verdict never depends on the machine's speed.
 _Z3_RLIMIT = 100_000
+# The analyzer gives up on some mutants with a check failure of its own: InternalError ("Binding of variable w_let
+# ... conflicts" after wrap_let) or ValueError (its simplifier builds a literal out of int32's range: "Literal value
+# 2147483649 exceeds range of int32"). What it cannot handle counts as unproven, never as a tzer bug.
+_ANALYZER_ERRORS = (tvm.error.InternalError, ValueError)
 # Exhaustive evaluation is skipped when the loops an obligation depends on may span more points than this.
 _MAX_POINTS = 4096
 # Loop annotations that make TVM transform a loop whatever its kind (UnrollLoop reads "pragma_auto_unroll_max_step"
@@ -199,7 +203,7 @@ class _Prover:
                 if constraint is not None and _constant(constraint) != 1:
                     try:
                         scope.enter_context(self.analyzer.constraint_scope(constraint))
-                    except tvm.error.InternalError:
+                    except _ANALYZER_ERRORS:
                         # The analyzer refuses some constraints (a Let in one rebinds its variable: "Binding of
                         # variable w_let ... conflicts"); without it fewer accesses are proven: conservative.
                         pass
@@ -258,8 +262,8 @@ class _Prover:
     def _nonzero(self, value) -> bool:
         if value.ty.dtype.lanes != 1:
             return False
-        bound = self.analyzer.const_int_bound(value)
-        if bound.min_value > 0 or bound.max_value < 0:
+        bound = self._bound(value)
+        if bound is not None and (bound.min_value > 0 or bound.max_value < 0):
             return True
         return self._prove(tirx.NE(value, tirx.const(0, str(value.ty.dtype))))
 
@@ -297,8 +301,8 @@ class _Prover:
                 continue
             bits = int(dtype.lstrip("uint") or 32)
             low, high = (0, 2**bits - 1) if dtype.startswith("uint") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
-            bound = self.analyzer.const_int_bound(part)
-            if bound.min_value < low or bound.max_value > high:
+            bound = self._bound(part)
+            if bound is None or bound.min_value < low or bound.max_value > high:
                 return True
         return False
 
@@ -308,10 +312,10 @@ class _Prover:
             return False
         if value.same_as(low) and (_constant(extent) or 0) >= 1:
             return True  # a block var remapped to its domain's own start (v = T.axis.spatial((v0, v0 + 1), v0))
-        bound = self.analyzer.const_int_bound(value)
-        low_ok = _constant(low) is not None and bound.min_value >= _constant(low)
+        bound = self._bound(value)
+        low_ok = bound is not None and _constant(low) is not None and bound.min_value >= _constant(low)
         end = low + extent
-        end_ok = _constant(end) is not None and bound.max_value < _constant(end)
+        end_ok = bound is not None and _constant(end) is not None and bound.max_value < _constant(end)
         return (low_ok or self._prove(value >= low)) and (end_ok or self._prove(value < end))
 
     def _prove(self, fact) -> bool:
@@ -322,19 +326,25 @@ class _Prover:
             if self.analyzer.can_prove(fact):
                 return True
             return self.analyzer.is_z3_enabled and self.analyzer.can_prove(fact, ProofStrength.SYMBOLIC_BOUND)
-        except tvm.error.InternalError:
-            # The analyzer gives up on some mutants with a check failure of its own (seen: "Binding of variable
-            # w_let ... conflicts with previous binding" after wrap_let); what it cannot prove counts as unproven.
+        except _ANALYZER_ERRORS:
             return False
 
+    def _bound(self, value) -> ConstIntBound | None:
+        """The analyzer's constant bound of `value`; None when it gives up (then nothing is known)."""
+        try:
+            return self.analyzer.const_int_bound(value)
+        except _ANALYZER_ERRORS:
+            return None
+
     def _may_span(self, extent) -> int:
-        return self.analyzer.const_int_bound(extent).max_value
+        bound = self._bound(extent)
+        return bound.max_value if bound is not None else ConstIntBound.POS_INF
 
     def _bound_text(self, value) -> str:
         if value.ty.dtype.lanes != 1:
             return "unknown (vector)"
-        bound = self.analyzer.const_int_bound(value)
-        return f"[{_show(bound.min_value)}, {_show(bound.max_value)}]"
+        bound = self._bound(value)
+        return f"[{_show(bound.min_value)}, {_show(bound.max_value)}]" if bound is not None else "unknown"
 
 
 class _Unsupported(Exception):
