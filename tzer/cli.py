@@ -297,8 +297,12 @@ def _run_reduce(args: argparse.Namespace) -> int:
     time_limit = parse_duration(args.time)
     with open_store(args.store) as store:
         finding = _stored_finding(store, args.finding_id, args.store)
-        from tzer.triage.findings import checking, reduce_finding  # imports TVM
+        from tzer.triage.findings import checking, not_reducible, reduce_finding  # imports TVM
 
+        reason = not_reducible(finding)
+        if reason:
+            print(f"finding {finding.id}: {reason}")
+            return EXIT_NOT_REPRODUCED
         with checking(finding.target) as checker:
             reduction = reduce_finding(store, finding, checker, time_limit)
     sig = finding.signature

@@ -20,7 +20,7 @@ from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
 from tzer.judge.oracles import ORACLES, Evidence, Oracle
-from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script, normalize_message
+from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script
 from tzer.judge.tolerance import Comparison
 from tzer.mutate.apply import apply_steps, preserves_semantics
 from tzer.observe import FEEDBACK
@@ -187,36 +187,49 @@ def introduced_out_of_bounds(original: Any, mod: Any, applied: tuple[MutationSte
                              executor: Executor, inputs: list, out_shape: tuple[int, ...],
                              out_dtype: str) -> Execution | None:
     """A finding if semantics-preserving steps (schedule primitives) made `original` access memory out of bounds:
-    an access the static judge cannot prove in bounds (tzer.judge.bounds), which a run of the instrumented
-    program (tzer.judge.observed_bounds, intermediates exposed) shows happening. The generated programs are all
-    proven in bounds, so the primitive broke the program (seen: cache_read on adaptive pooling copies a window one
-    element past the input). The guilty step is the first after which an access is unprovable; the signature
-    describes the access as that step left it. None when nothing is out of bounds, or nothing is seen to be."""
+    an access the static judge cannot prove in bounds (tzer.judge.bounds) that a run of the instrumented program
+    (tzer.judge.observed_bounds, intermediates exposed) shows happening. Generated programs are all proven in
+    bounds, so a primitive broke the program (seen: cache_read on adaptive pooling copies a window one element past
+    the input). The guilty step is the first after which an access is seen out of bounds; the signature names it
+    and the kinds of access (e.g. "reads input"), which do not change with the program's shapes. None when nothing
+    is out of bounds, or nothing is seen to be."""
     from tzer.judge.bounds import unproven_access
+    from tzer.judge.observed_bounds import describe, roles
+
+    def observed(program: Any) -> list:
+        return _observe_out_of_bounds(program, executor, inputs, out_shape, out_dtype)
+
+    unproven = unproven_access(mod)
+    if unproven is None:
+        return None
+    seen = observed(mod)
+    if not seen:
+        return None
+    count = guilty_prefix(original, applied, lambda prefix: unproven_access(prefix) is not None and observed(prefix))
+    if count is None:
+        raise TzerBug(f"an access of the mutant is out of bounds, but of none of its step prefixes: {applied}")
+    guilty = applied[count - 1]
+    at_guilty = apply_steps(original, applied[:count]).mod
+    detail = describe(observed(at_guilty), roles(at_guilty, len(inputs)))
+    script, as_json = program_texts(mod)
+    accesses = ", ".join(str(access) for access in seen[:4])
+    return Execution(Verdict.FINDING, Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, guilty.mutator, detail),
+                     f"out of bounds after {guilty.mutator}: {unproven}\nobserved at run time: {accesses}",
+                     program_script=script, program_json=as_json, tvm_version=tvm_version, applied=applied)
+
+
+def _observe_out_of_bounds(mod: Any, executor: Executor, inputs: list, out_shape: tuple[int, ...],
+                           out_dtype: str) -> list:
+    """The accesses out of bounds a run of `mod` (intermediates exposed) makes; none where TVM cannot build or run
+    the instrumented twin (then the real build is judged as usual)."""
     from tzer.judge.observed_bounds import observe_out_of_bounds
 
-    if unproven_access(mod) is None:
-        return None
     exposed, scratch = expose_allocations(mod)
     buffers = [np.zeros(out_shape, out_dtype), *(np.zeros(shape, dtype) for shape, dtype in scratch)]
     try:
-        observed = observe_out_of_bounds(exposed, executor.tvm_target, inputs, buffers)
-    except Exception:  # TVM cannot build or run the instrumented twin: nothing observed; the real build is judged
-        return None
-    if not observed:
-        return None
-    count = guilty_prefix(original, applied, lambda prefix: unproven_access(prefix) is not None)
-    if count is None:
-        raise TzerBug(f"an access of the mutant is unprovable, but of none of its step prefixes: {applied}")
-    guilty = applied[count - 1]
-    unproven = unproven_access(apply_steps(original, applied[:count]).mod)
-    script, as_json = program_texts(mod)
-    signature = Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, guilty.mutator,
-                          normalize_message(unproven, names_in_script(script)))
-    seen = ", ".join(str(access) for access in observed[:4])
-    return Execution(Verdict.FINDING, signature,
-                     f"out of bounds after {guilty.mutator}: {unproven}\nobserved at run time: {seen}",
-                     program_script=script, program_json=as_json, tvm_version=tvm_version, applied=applied)
+        return observe_out_of_bounds(exposed, executor.tvm_target, inputs, buffers)
+    except Exception:  # TVM rejects the instrumented build: a failure of the real build is judged as usual
+        return []
 
 
 def minimal_lowering_outputs(executor: Executor, mod: Any, inputs: list, out_shape: tuple[int, ...], out_dtype: str,

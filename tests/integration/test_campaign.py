@@ -86,7 +86,7 @@ def _wait_for_executions(path: str, at_least: int, timeout: float) -> None:
 def test_stopped_campaign_leaves_a_readable_store(cli, tmp_path, how):
     empty = tmp_path / "empty"
     empty.mkdir()
-    child = cli.start("fuzz", "--time", "300", "--seed", "3", "--store", "k.db", "--corpus", str(empty))
+    child = cli.start("fuzz", "--time", "300", "--seed", "3", "--store", "k.db", "--corpus", str(empty), "--no-reduce")
     _wait_for_executions(str(tmp_path / "k.db"), 3, timeout=120)
     os.killpg(child.pid, how) if how == signal.SIGKILL else child.send_signal(how)
     child.wait(timeout=60)

@@ -86,7 +86,7 @@ def _stats(cli, store: str) -> dict:
     return json.loads(result.stdout)
 
 
-FAST = ("--generator", "max_pool", "--generator", "avg_pool", "--generator", "conv")
+FAST = ("--generator", "max_pool", "--generator", "avg_pool", "--generator", "conv", "--no-reduce")
 
 
 @pytest.mark.parametrize("mode", ["generate", "ir", "pass", "joint"])

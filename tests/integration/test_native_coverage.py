@@ -244,10 +244,11 @@ def test_campaign_with_coverage_feedback_stores_coverage_and_resumes_it(cli, tmp
     seeds = tmp_path / "seeds"
     for i, generator in enumerate(("avg_pool", "gem")):
         save_test_case(str(seeds), draw_test_case(random.Random(i), generator, "llvm"))
-    first = cli.run("fuzz", "--iterations", "14", "--seed", "3", "--store", "c.db", "--corpus", str(seeds))
+    first = cli.run("fuzz", "--iterations", "14", "--seed", "3", "--store", "c.db", "--corpus", str(seeds),
+                    "--no-reduce")
     assert first.returncode == 0, first.stderr
     assert "unavailable" not in first.stderr
-    resumed = cli.run("fuzz", "--iterations", "6", "--resume", "--store", "c.db")
+    resumed = cli.run("fuzz", "--iterations", "6", "--resume", "--store", "c.db", "--no-reduce")
     assert resumed.returncode == 0, resumed.stderr
     stats = json.loads(cli.run("stats", "--store", "c.db", "--format", "json").stdout)
     campaign = stats["campaigns"][0]
@@ -292,8 +293,8 @@ def test_pass_mutants_join_the_pool_with_their_pipeline_shrunk(cli, tmp_path):
     seeds = tmp_path / "seeds"
     for i, generator in enumerate(("avg_pool", "gem")):
         save_test_case(str(seeds), draw_test_case(random.Random(i), generator, "llvm"))
-    result = cli.run("fuzz", "--mode", "pass", "--iterations", "20", "--seed", "3", "--store", "p.db", "--corpus",
-                     str(seeds))
+    result = cli.run("fuzz", "--mode", "pass", "--iterations", "20", "--seed", "3", "--store", "p.db", "--no-reduce",
+                     "--corpus", str(seeds))
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(str(tmp_path / "p.db")) as db:
         state = json.loads(db.execute("SELECT engine_state FROM campaigns").fetchone()[0])

@@ -14,7 +14,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 # Quick generators and tight limits keep each campaign short; a timeout costs limit * (1 + retry factor 4).
-FAST = ("--mode", "generate", "--generator", "max_pool", "--generator", "avg_pool", "--generator", "global_pool")
+FAST = ("--mode", "generate", "--generator", "max_pool", "--generator", "avg_pool", "--generator", "global_pool",
+        "--no-reduce")  # planted faults are no TVM bugs to triage (test_triage_phase covers the phase)
 LIMITS = ("--compile-timeout", "1", "--run-timeout", "1")
 
 # fault -> (symptom, stage, guilty pass or None when the fault has none, a word in the stored error)

@@ -136,3 +136,117 @@ def _test_case():
     from tzer.generate import draw_test_case
 
     return draw_test_case(random.Random(0), "poolformer", "llvm")
+
+
+def test_a_campaign_reduces_its_new_findings_and_writes_their_reproducers(cli, tmp_path):
+    import json
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli.run("fuzz", "--time", "15", "--seed", "2", "--store", "t.db", "--corpus", str(empty), "--mode",
+                     "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--reduce-time", "40",
+                     timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "triage" in result.stdout  # the phase is timed in the summary
+    findings = json.loads(cli.run("findings", "--store", "t.db", "--format", "json", "--full").stdout)
+    assert findings and all(f["reduction"] is not None and f["reproducer"] for f in findings)
+    for finding in findings:
+        reduction = finding["reduction"]
+        assert reduction["case"]["signature"] == finding["signature"]
+        assert finding["reduced_lines"] < reduction["original_lines"]
+    replayed = cli.run("regress", "--store", "t.db", timeout=300)  # the reduced cases, checked again
+    assert replayed.returncode == 1 and replayed.stdout.count(": reproduces (") == len(findings), replayed.stdout
+
+
+def test_regress_replays_a_store_and_writes_junit_that_follows_fail_on(cli, tmp_path):
+    import json
+    import xml.etree.ElementTree as ET
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cli.run("fuzz", "--iterations", "8", "--seed", "2", "--store", "r.db", "--corpus", str(empty), "--mode",
+            "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--no-reduce")
+    failing = cli.run("regress", "--store", "r.db", "--junit", "out.xml", timeout=300)
+    passing = cli.run("regress", "--store", "r.db", "--fail-on", "fixed,changed", timeout=300)
+    assert failing.returncode == 1 and passing.returncode == 0, failing.stdout + failing.stderr + passing.stderr
+    assert "reproduces" in failing.stdout
+    root = ET.parse(tmp_path / "out.xml").getroot()
+    suite = root.find("testsuite")
+    cases = suite.findall("testcase")
+    findings = json.loads(cli.run("findings", "--store", "r.db", "--format", "json").stdout)
+    assert len(cases) == len(findings) >= 1
+    assert all(case.find("failure") is not None for case in cases)
+    assert suite.get("failures") == str(len(cases)) and suite.get("tests") == str(len(cases))
+
+
+# topi's adaptive max pooling of 8 elements down to 7 per row, as reproducers/cache_read_adaptive_pool_oob.py has
+# it: cache_read on its inner block copies a window one element past the end of each row of x.
+ADAPTIVE = '''
+@I.ir_module
+class Module:
+    @T.prim_func(s_tir=True)
+    def main(x: T.Buffer((2, 8), "float32"), y: T.Buffer((2, 7), "float32")):
+        for c, i in T.grid(2, 7):
+            with T.sblock("outer"):
+                vc, vi = T.axis.remap("SS", [c, i])
+                for k in range(T.Select((vi * 8 + 1) % 7 == 0, (vi * 8 + 8) // 7, (vi * 8 + 8) // 7 + 1) - vi * 8 // 7):
+                    with T.sblock("inner"):
+                        vc_1 = T.axis.spatial((vc, vc + 1), vc)
+                        vi_1 = T.axis.spatial((vi, vi + 1), vi)
+                        vk = T.axis.reduce(
+                            T.Select((vi * 8 + 1) % 7 == 0, (vi * 8 + 8) // 7, (vi * 8 + 8) // 7 + 1) - vi * 8 // 7, k)
+                        with T.init():
+                            y[vc_1, vi_1] = T.float32(-3.4e38)
+                        y[vc_1, vi_1] = T.max(y[vc_1, vi_1], x[vc_1, vi_1 * 8 // 7 + vk])
+'''
+
+
+def cache_read(mod):
+    from tvm import s_tir
+
+    from tzer.mutate.schedule import trace_json
+    from tzer.records import MutationStep
+
+    sch = s_tir.Schedule(mod, debug_mask="all")
+    sch.cache_read(sch.get_sblock("inner"), 0, "local")
+    return sch.mod, MutationStep("schedule_cache_read", 0, trace_json(sch))
+
+
+def test_an_out_of_bounds_read_made_by_a_schedule_step_is_observed_and_blames_the_step(script_runner):
+    import numpy as np
+
+    from tzer.runner import introduced_out_of_bounds
+    from tzer.triage.check import parse
+
+    original = parse(ADAPTIVE)
+    scheduled, step = cache_read(original)
+    x = np.random.default_rng(0).standard_normal((2, 8)).astype("float32")
+    found = introduced_out_of_bounds(original, scheduled, (step,), "v", script_runner.executor, [x], (2, 7),
+                                     "float32")
+    assert found is not None and found.verdict is Verdict.FINDING
+    assert (found.signature.symptom, found.signature.guilty_pass) == (Symptom.OUT_OF_BOUNDS, "schedule_cache_read")
+    assert "observed at run time: read x[16]" in found.error  # x[1, 8], one past the end
+    assert found.signature.detail == "reads input out of bounds"
+    assert introduced_out_of_bounds(original, original, (), "v", script_runner.executor, [x], (2, 7),
+                                    "float32") is None
+
+
+def test_the_out_of_bounds_reproducer_shows_the_access(tmp_path, script_runner):
+    from tzer.report.repro import reproducer
+    from tzer.store.base import StoredFinding
+    from tzer.triage.check import parse
+
+    _, step = cache_read(parse(ADAPTIVE))
+    placeholder = Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, "schedule_cache_read", "")
+    case = ScriptCase(script=ADAPTIVE, passes=PassConfig(pipeline=DEFAULT_PIPELINE), input_domains=("normal",),
+                      input_seed=0, target="llvm", signature=placeholder, steps=(step,))
+    shown = script_runner.execute(case)
+    assert shown.verdict is Verdict.FINDING and shown.signature.symptom is Symptom.OUT_OF_BOUNDS
+    case = dataclasses.replace(case, signature=shown.signature)
+    finding = StoredFinding(2, shown.signature, "llvm", "0.27.0.post1", 1, 0.0, 0.0, _test_case(), "", None, None,
+                            ADAPTIVE, "", None)
+    path = tmp_path / "oob.py"
+    path.write_text(reproducer(finding, case))
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "accesses out of bounds at run time" in done.stdout and "read x[16]" in done.stdout

@@ -22,12 +22,13 @@ MAX_REPORTED = 64  # accesses kept per run (a loop may go out of bounds thousand
 
 @dataclasses.dataclass(frozen=True)
 class Access:
+    kind: str  # "read" or "write"
     buffer: str
     index: int  # flat
     extent: int
 
     def __str__(self) -> str:
-        return f"{self.buffer}[{self.index}] (flat; its extent is {self.extent})"
+        return f"{self.kind} {self.buffer}[{self.index}] (flat; its extent is {self.extent})"
 
 
 _observed: list[Access] = []
@@ -41,9 +42,9 @@ def _register() -> None:
     import tvm
 
     @tvm.register_global_func(CALLBACK)
-    def _report(name, index, extent):  # called from the compiled code
+    def _report(write, name, index, extent):  # called from the compiled code
         if len(_observed) < MAX_REPORTED:
-            _observed.append(Access(str(name), int(index), int(extent)))
+            _observed.append(Access("write" if int(write) else "read", str(name), int(index), int(extent)))
         return 0
 
     _registered = True
@@ -64,7 +65,8 @@ def _instrument(func: Any, mod: Any, ctx: Any) -> Any:
                 continue
             index, extent = access.indices[0], buffer.shape[0]
             inside = tirx.all(index >= 0, index < extent)
-            report = tirx.Evaluate(tirx.call_packed(CALLBACK, buffer.name, index, extent))
+            write = int(isinstance(access, tirx.BufferStore))
+            report = tirx.Evaluate(tirx.call_packed(CALLBACK, write, buffer.name, index, extent))
             checks.append((inside, tirx.IfThenElse(tirx.Not(inside), report, None)))
         if not checks:
             return store
@@ -104,3 +106,19 @@ def observe_out_of_bounds(mod: Any, target: Any, inputs: Sequence[np.ndarray],
     found = list(_observed)
     _observed.clear()
     return found
+
+
+def roles(mod: Any, inputs: int) -> dict[str, str]:
+    """Buffer name -> "input", "output" or "intermediate" for main's parameters (the first `inputs` are inputs, the
+    next the output, the rest exposed intermediates); a buffer that is no parameter is an intermediate."""
+    func = mod["main"]
+    names = [func.buffer_map[param].name for param in func.params]
+    return {name: "input" if i < inputs else "output" if i == inputs else "intermediate"
+            for i, name in enumerate(names)}
+
+
+def describe(accesses: Sequence[Access], buffer_roles: dict[str, str]) -> str:
+    """What kinds of access went out of bounds, e.g. "reads input; writes output": the same for one bug whatever
+    the program's shapes and names, so it can name a finding's signature."""
+    kinds = sorted({f"{a.kind}s {buffer_roles.get(a.buffer, 'intermediate')}" for a in accesses})
+    return "; ".join(kinds) + " out of bounds"

@@ -32,7 +32,7 @@ def reproducer(finding: StoredFinding, case: ScriptCase) -> str:
     """The reproducer of `finding`, showing `case` (its reduced case, or the unreduced one)."""
     with open(TEMPLATE) as handle:
         template = handle.read()
-    data = _case_data(finding, case)
+    data = _case_data(case, _scheduled_names(case))
     reference_script = ""
     if data["kind"] == "mismatch":
         reference_script, data["reference_scratch"], data["determined"] = _reference(case)
@@ -58,7 +58,17 @@ def _script_literal(script: str) -> str:
     return "r'''\n" + script.rstrip() + "\n'''"
 
 
-def _case_data(finding: StoredFinding, case: ScriptCase) -> dict[str, Any]:
+def _scheduled_names(case: ScriptCase) -> list[str]:
+    """The program's own names as TVM prints the program it compiles (its steps applied): an error message that
+    mentions them is normalized the way the signature was (tzer.triage.check)."""
+    from tzer.mutate.apply import apply_steps
+    from tzer.triage.check import parse
+
+    scheduled = apply_steps(parse(case.script), case.steps).mod
+    return sorted(names_in_script(scheduled.script() if scheduled is not None else case.script))
+
+
+def _case_data(case: ScriptCase, names: list[str]) -> dict[str, Any]:
     signature = case.signature
     kind = KINDS[signature.symptom]
     passes = case.passes
@@ -72,7 +82,7 @@ def _case_data(finding: StoredFinding, case: ScriptCase) -> dict[str, Any]:
         "steps": [step.trace for step in case.steps],
         "input_seed": case.input_seed,
         "input_domains": list(case.input_domains),
-        "names": sorted(names_in_script(case.script)),
+        "names": names,
         "detail": signature.detail,
         "signal": signature.detail if kind == "crash" else "",
         "rtol": case.rtol,

@@ -119,9 +119,10 @@ def observe_out_of_bounds(mod, inputs, outputs):
     import tvm_ffi
     from tvm import tirx
 
-    def report(name, index, extent):
+    def report(write, name, index, extent):
         if len(OUT_OF_BOUNDS) < 64:
-            OUT_OF_BOUNDS.append(f"{name}[{int(index)}] (flat; its extent is {int(extent)})")
+            kind = "write" if int(write) else "read"
+            OUT_OF_BOUNDS.append(f"{kind} {name}[{int(index)}] (flat; its extent is {int(extent)})")
         return 0
 
     tvm.register_global_func("repro.out_of_bounds", report, override=True)
@@ -136,7 +137,8 @@ def observe_out_of_bounds(mod, inputs, outputs):
                 continue
             index, extent = access.indices[0], buffer.shape[0]
             inside = tirx.all(index >= 0, index < extent)
-            call = tirx.Evaluate(tirx.call_packed("repro.out_of_bounds", buffer.name, index, extent))
+            write = int(isinstance(access, tirx.BufferStore))
+            call = tirx.Evaluate(tirx.call_packed("repro.out_of_bounds", write, buffer.name, index, extent))
             checks.append((inside, tirx.IfThenElse(tirx.Not(inside), call, None)))
         if not checks:
             return store

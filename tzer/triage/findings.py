@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from tzer.execute.sandbox import ForkServer, Limits
-from tzer.records import Execution
+from tzer.records import Execution, Symptom
 from tzer.store.base import Store, StoredFinding
 from tzer.triage.case import Reduction, ScriptCase
 
@@ -46,6 +46,14 @@ def canonical_script(script: str) -> str:
     return parse(script).script()
 
 
+def not_reducible(finding: StoredFinding) -> str | None:
+    """Why `finding` is not reduced, or None: a hang or an exhausted memory makes every check of a candidate last
+    its time limit (a timeout is retried with longer limits), minutes per check."""
+    if finding.signature.symptom in (Symptom.TIMEOUT, Symptom.OUT_OF_MEMORY):
+        return f"a {finding.signature.symptom.name.lower()} is not reduced: every check would run to its limit"
+    return None
+
+
 def reduce_finding(store: Store, finding: StoredFinding, checker: Checker, time_limit: float = REDUCE_SECONDS,
                    should_stop: Callable[[], bool] = lambda: False) -> Reduction | None:
     """Reduce `finding` within `time_limit` seconds and keep the result in `store`; None when none of its script
@@ -79,6 +87,8 @@ class CampaignTriage:
                     return
                 finding = store.finding(finding_id)
                 assert finding is not None, "the campaign stored it"
+                if not_reducible(finding):
+                    continue
                 reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
                 if reduction is not None:
                     store.set_reproducer(finding_id, reproducer(store.finding(finding_id), reduction.case))

@@ -41,11 +41,14 @@ class Reducer:
         self.checks = 0
         self._deadline = 0.0
 
-    def shows_signature(self, case: ScriptCase) -> bool:
+    def _check(self, case: ScriptCase) -> Execution:
         if self.clock() > self._deadline or self.should_stop():
             raise _OutOfTime
         self.checks += 1
-        execution = self.check(case)
+        return self.check(case)
+
+    def shows_signature(self, case: ScriptCase) -> bool:
+        execution = self._check(case)
         return execution.verdict is Verdict.FINDING and execution.signature == case.signature
 
     def reduce(self, case: ScriptCase) -> Reduction | None:
@@ -56,9 +59,10 @@ class Reducer:
         best = case
         complete = False
         try:
-            if not self.shows_signature(case):
+            first = self._check(case)
+            if first.verdict is not Verdict.FINDING or first.signature != case.signature:
                 return None
-            best = self._reduce_passes(best)
+            best = self._reduce_passes(best, first.blame or (case.signature.guilty_pass,))
             best = self._reduce_program(best)
             best = self._print_canonically(best)
             complete = True
@@ -66,7 +70,9 @@ class Reducer:
             pass
         return Reduction(best, case.lines, self.checks, self.clock() - start, complete)
 
-    def _reduce_passes(self, case: ScriptCase) -> ScriptCase:
+    def _reduce_passes(self, case: ScriptCase, blamed: tuple[str, ...]) -> ScriptCase:
+        """Delta debugging over the optional passes; first over the blamed ones alone (bisection's set, or the
+        pass an error names), which usually is the answer, for a handful of checks instead of dozens."""
         pipeline = case.passes.pipeline
         assert pipeline is not None, "a script case's pipeline is explicit"
 
@@ -74,7 +80,11 @@ class Reducer:
             return dataclasses.replace(case, passes=dataclasses.replace(case.passes,
                                                                         pipeline=keeping(pipeline, kept)))
 
-        best = with_passes(ddmin(optional_passes(pipeline), lambda kept: self.shows_signature(with_passes(kept))).items)
+        candidates = optional_passes(pipeline)
+        hint = tuple(name for name in candidates if name in blamed)
+        if hint != candidates and self.shows_signature(with_passes(hint)):
+            candidates = hint
+        best = with_passes(ddmin(candidates, lambda kept: self.shows_signature(with_passes(kept))).items)
         plain = dataclasses.replace(best, passes=PassConfig(pipeline=best.passes.pipeline))
         return plain if plain != best and self.shows_signature(plain) else best
 
