@@ -112,7 +112,7 @@ def roles(mod: Any, inputs: int) -> dict[str, str]:
     """Buffer name -> "input", "output" or "intermediate" for main's parameters (the first `inputs` are inputs, the
     next the output, the rest exposed intermediates); a buffer that is no parameter is an intermediate."""
     func = mod["main"]
-    names = [func.buffer_map[param].name for param in func.params]
+    names = [param.name for param in func.params]
     return {name: "input" if i < inputs else "output" if i == inputs else "intermediate"
             for i, name in enumerate(names)}
 

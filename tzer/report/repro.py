@@ -9,8 +9,8 @@ lowering, all loops serial (tzer's opt-vs-unopt oracle), on the elements that lo
 
 from __future__ import annotations
 
-import json
 import os
+import pprint
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ def reproducer(finding: StoredFinding, case: ScriptCase) -> str:
     text = _fill(text, 'SCRIPT = ""  # @SCRIPT@', "SCRIPT", _script_literal(case.script))
     text = _fill(text, 'REFERENCE_SCRIPT = ""  # @REFERENCE_SCRIPT@', "REFERENCE_SCRIPT",
                  _script_literal(reference_script))
-    return _fill(text, "CASE = {}  # @CASE@", "CASE", json.dumps(data, indent=4))
+    return _fill(text, "CASE = {}  # @CASE@", "CASE", pprint.pformat(data, width=116, sort_dicts=False))
 
 
 def _fill(text: str, placeholder_line_start: str, name: str, value: str) -> str:

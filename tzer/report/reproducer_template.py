@@ -54,7 +54,7 @@ def draw_inputs(mod):
     """The inputs of main (all parameters but the last, the output), drawn from the recorded seed."""
     rng = np.random.default_rng(CASE["input_seed"])
     func = mod["main"]
-    buffers = [func.buffer_map[param] for param in func.params]
+    buffers = list(func.params)  # a buffer parameter is the buffer (its shape, dtype)
     arrays = []
     for buffer, domain in zip(buffers[:-1], CASE["input_domains"]):
         shape, dtype = tuple(int(d) for d in buffer.shape), str(buffer.dtype)

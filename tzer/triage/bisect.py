@@ -40,14 +40,16 @@ class Bisection:
 
 
 def optional_passes(pipeline: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in pipeline if name not in MINIMAL_PIPELINE)
+    """The passes of `pipeline` beyond the minimal lowering (a serial VectorizeLoop, which stands in for a dropped
+    one, belongs to the base)."""
+    return tuple(name for name in pipeline if name not in MINIMAL_PIPELINE and name != SERIAL_VECTORIZE)
 
 
 def keeping(pipeline: tuple[str, ...], kept: tuple[str, ...]) -> tuple[str, ...]:
     """`pipeline` with only the minimal lowering's passes and `kept`, in its order."""
     result = []
     for name in pipeline:
-        if name in MINIMAL_PIPELINE or name in kept:
+        if name in MINIMAL_PIPELINE or name == SERIAL_VECTORIZE or name in kept:
             result.append(name)
         elif name == VECTORIZE:
             result.append(SERIAL_VECTORIZE)

@@ -41,7 +41,7 @@ def parse(script: str) -> Any:
 def input_specs(mod: Any, domains: tuple[str, ...]) -> tuple[list[TensorSpec], TensorSpec]:
     """The inputs and the output of `main` (its parameters in order; the last is the output)."""
     func = mod["main"]
-    buffers = [func.buffer_map[param] for param in func.params]
+    buffers = list(func.params)  # in S-TIR, a buffer parameter is the buffer
     if len(buffers) != len(domains) + 1:
         raise TzerBug(f"a script case's main takes {len(buffers)} buffers for {len(domains)} input domains")
     specs = [TensorSpec(b.name, tuple(int(d) for d in b.shape), str(b.dtype), domain)

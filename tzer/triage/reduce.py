@@ -68,7 +68,7 @@ class Reducer:
             complete = True
         except _OutOfTime:
             pass
-        return Reduction(best, case.lines, self.checks, self.clock() - start, complete)
+        return Reduction(best, self._printed_lines(case), self.checks, self.clock() - start, complete)
 
     def _reduce_passes(self, case: ScriptCase, blamed: tuple[str, ...]) -> ScriptCase:
         """Delta debugging over the optional passes; first over the blamed ones alone (bisection's set, or the
@@ -111,6 +111,13 @@ class Reducer:
                 case = candidate
             else:
                 number += 1
+
+    def _printed_lines(self, case: ScriptCase) -> int:
+        """Lines of the case as TVM prints it: reduced and original are measured alike."""
+        try:
+            return dataclasses.replace(case, script=self.canonical(case.script)).lines
+        except Exception:  # TVM's printer or parser refuses the text: count it as it is
+            return case.lines
 
     def _print_canonically(self, case: ScriptCase) -> ScriptCase:
         try:
