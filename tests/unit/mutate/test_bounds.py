@@ -509,3 +509,30 @@ def test_a_guard_the_analyzer_refuses_is_dropped_not_raised(monkeypatch):
     assert unproven_access(_module(guarded_by_if_then_else)) is None
     monkeypatch.setattr(tvm.sym.Analyzer, "constraint_scope", refuse)
     assert unproven_access(_module(guarded_by_if_then_else)) is None
+
+
+def test_an_analyzer_valueerror_counts_as_unproven_not_as_a_tzer_bug(monkeypatch):
+    # Seen in the ablation's ir row: can_prove's simplifier built an int32 literal out of range ("Literal value
+    # 2147483649 exceeds range of int32") and raised ValueError, which stopped the campaign as a tzer bug.
+    x = tirx.Var("x", "int32")
+    overflowing = tirx.GT(tirx.Add(tirx.Add(tirx.Max(x, tirx.const(0, "int32")), tirx.const(2147483646, "int32")),
+                                   tirx.const(3, "int32")), tirx.const(0, "int32"))
+    with pytest.raises(ValueError, match="exceeds range"):
+        tvm.sym.Analyzer().can_prove(overflowing)
+
+    def overflow(self, *args, **kwargs):
+        raise ValueError("Check failed: ... Literal value 2147483649 exceeds range of int32")
+
+    monkeypatch.setattr(tvm.sym.Analyzer, "can_prove", overflow)
+    monkeypatch.setattr(tvm.sym.Analyzer, "const_int_bound", overflow)
+    for func in (read_past_end, long_copy):  # what the analyzer cannot do is unproven, not raised
+        found = unproven_access(_module(func))
+        assert found is not None and "bound unknown" in found
+
+
+@T.prim_func(s_tir=True)
+def long_copy(A: T.Buffer((8192,), "float32"), B: T.Buffer((8192,), "float32")):
+    for i in range(8192):
+        with T.sblock("B"):
+            vi = T.axis.spatial(8192, i)
+            B[vi] = A[vi]
