@@ -250,3 +250,28 @@ def test_the_out_of_bounds_reproducer_shows_the_access(tmp_path, script_runner):
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "accesses out of bounds at run time" in done.stdout and "read x[16]" in done.stdout
+
+
+def test_one_tvm_bug_reached_by_four_programs_is_one_finding_seen_four_times(cli, tmp_path):
+    """TVM 0.27's LLVM codegen emits a module its verifier rejects ("Instruction does not dominate all uses!",
+    reproducers/llvm_dominance_maxpool1d.py). Four programs reach it: PoNet pooling of a (1, 4, 10) sequence with
+    one and with two segments (other constants), average pooling of (1, 4, 7, 11) (another family and shape), and
+    the two-segment one after a schedule split (another schedule). One finding, seen four times."""
+    import json
+
+    from tzer.corpus import save_test_case
+    from tzer.records import TestCase
+
+    corpus = tmp_path / "corpus"
+    with open(os.path.join(os.path.dirname(__file__), "data", "llvm_dominance_cases.json")) as handle:
+        cases = [TestCase.from_json(record) for record in json.load(handle)]
+    assert len({case.key for case in cases}) == 4 and any(case.mutations for case in cases)
+    for case in cases:
+        save_test_case(str(corpus), case)
+    result = cli.run("fuzz", "--mode", "generate", "--iterations", "4", "--seed", "1", "--store", "d.db",
+                     "--corpus", str(corpus), "--warm-up-passes", "1", "--no-reduce", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [finding] = json.loads(cli.run("findings", "--store", "d.db", "--format", "json", "--full").stdout)
+    assert finding["count"] == 4 and len({o["test_case_key"] for o in finding["history"]}) == 4
+    assert (finding["symptom"], finding["stage"]) == ("internal_error", "codegen")
+    assert "Instruction does not dominate all uses!" in finding["detail"]
