@@ -20,6 +20,7 @@ from tzer.store.base import CampaignRecord, Occurrence, Store, StoredFinding, Ti
 from tzer.triage.case import Reduction
 
 SCHEMA_VERSION = 4
+LOCK_SECONDS = 30.0  # how long a write waits for another campaign's transaction on the same store
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -81,7 +82,7 @@ class SQLiteStore(Store):
         elif os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
-            connection = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+            connection = sqlite3.connect(path, timeout=LOCK_SECONDS, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from None
         store = cls(connection, path)
@@ -98,9 +99,22 @@ class SQLiteStore(Store):
     def _tables(self) -> set[str]:
         return {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
+    def _wal(self) -> None:
+        """Switch to WAL. Another campaign creating the same new store at this moment holds the lock the switch
+        needs, and SQLite answers "database is locked" at once rather than waiting: wait here, as for a write."""
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def _prepare(self, create: bool) -> None:
         if not self._tables() and create:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             with self._transaction():
                 if not self._tables():  # checked again under the write lock: another campaign may have won
                     for statement in SCHEMA.split(";"):
@@ -115,7 +129,7 @@ class SQLiteStore(Store):
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has store schema {row and row[0]}; this tzer reads {SCHEMA_VERSION}")
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
 
