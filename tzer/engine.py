@@ -105,6 +105,7 @@ class Engine:
         self._stop_requested = False
         self._triage = triage
         self._new_finding_ids: list[int] = []
+        self._fuzzing_ended: float | None = None
         self._pending: list[TestCase] = []
         self._by_symptom: collections.Counter[str] = collections.Counter()
         self._last_finding: LastFinding | None = None
@@ -138,6 +139,7 @@ class Engine:
             if self._triage is not None and self._new_finding_ids and stop_reason in (
                     StopReason.TIME_BUDGET, StopReason.ITERATION_BUDGET):
                 self.backend.close()  # its workers' memory goes back before the triage's own worker starts
+                self._fuzzing_ended = self._elapsed()  # the campaign's time and rates are its fuzzing's
                 self._timed(phase_seconds, Phase.TRIAGE, self._run_triage)
         except KeyboardInterrupt:
             stop_reason = StopReason.INTERRUPTED
@@ -227,7 +229,8 @@ class Engine:
         self._triage(self.store, list(self._new_finding_ids), lambda: self._stop_requested)
 
     def _finish(self, stop_reason: StopReason) -> None:
-        self._stats = dataclasses.replace(self._stats, elapsed=self._elapsed())
+        elapsed = self._fuzzing_ended if self._fuzzing_ended is not None else self._elapsed()
+        self._stats = dataclasses.replace(self._stats, elapsed=elapsed)
         self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state(final=True))
         self.store.end_campaign(self.campaign_id, self._stats, stop_reason.name.lower())
         self._publish()
