@@ -124,12 +124,35 @@ def _reference(case: ScriptCase) -> tuple[str, list, list[int] | None]:
     return exposed.script(), [[list(shape), dtype] for shape, dtype in scratch], packed
 
 
+def _pipeline_summary(case: ScriptCase) -> str:
+    from tzer.triage.bisect import optional_passes
+
+    extra = optional_passes(case.passes.pipeline or ())
+    return "the minimal lowering" + (f" plus {', '.join(extra)}" if extra else "")
+
+
+def _happens(case: ScriptCase, kind: str) -> str:
+    signature = case.signature
+    where = f" in {signature.guilty_pass}" if signature.guilty_pass else f" at {signature.stage.name.lower()}"
+    return {
+        "crash": f"TVM crashes with {signature.detail}{where}",
+        "error": f"TVM raises {signature.detail}{where}",
+        "timeout": f"TVM does not finish{where}",
+        "mismatch": f"the output differs; without {signature.guilty_pass or 'the optional passes'} it is right",
+        "out_of_bounds": f"after {signature.guilty_pass} the program {signature.detail} (seen at run time)",
+    }[kind]
+
+
 def _docstring(finding: StoredFinding, case: ScriptCase) -> str:
     signature = case.signature
     where = f" in {signature.guilty_pass}" if signature.guilty_pass else ""
     title = f"TVM {finding.tvm_version}: {signature.symptom.name.lower().replace('_', ' ')} at " \
             f"{signature.stage.name.lower()}{where}: {signature.detail}"
-    lines = [title, ""]
+    kind = KINDS[signature.symptom]
+    passes = ("the minimal lowering, with every access checked" if kind == "out_of_bounds" else
+              f"the pipeline in CASE['pipeline'] ({_pipeline_summary(case)})")
+    lines = [title, "", f"Target: {case.target}. Passes: {passes}.",
+             f"Expected: {_expected(case, kind)}.", f"What happens: {_happens(case, kind)}.", ""]
     reduced = finding.reduction
     if reduced is not None and reduced.case == case:
         lines.append(f"Reduced by tzer from {reduced.original_lines} to {case.lines} lines of TVMScript "
