@@ -30,6 +30,9 @@ def checking(target: str, limits: Limits = Limits()) -> Iterator["Checker"]:
 
 
 class Checker:
+    """A script case -> its Execution, run in the fork server's child (one at a time: reduction is sequential, so
+    its outcome does not depend on which candidate finishes first)."""
+
     def __init__(self, server: ForkServer):
         self.server = server
 
