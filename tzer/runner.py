@@ -205,12 +205,17 @@ def introduced_out_of_bounds(original: Any, mod: Any, applied: tuple[MutationSte
     seen = observed(mod)
     if not seen:
         return None
-    count = guilty_prefix(original, applied, lambda prefix: unproven_access(prefix) is not None and observed(prefix))
+    at_guilty: list = []  # the last prefix tried and the accesses seen in it: the guilty one, once found
+
+    def seen_in(prefix: Any) -> bool:
+        at_guilty[:] = [prefix, observed(prefix) if unproven_access(prefix) is not None else []]
+        return bool(at_guilty[1])
+
+    count = guilty_prefix(original, applied, seen_in)
     if count is None:
         raise TzerBug(f"an access of the mutant is out of bounds, but of none of its step prefixes: {applied}")
     guilty = applied[count - 1]
-    at_guilty = apply_steps(original, applied[:count]).mod
-    detail = describe(observed(at_guilty), roles(at_guilty, len(inputs)))
+    detail = describe(at_guilty[1], roles(at_guilty[0], len(inputs)))
     script, as_json = program_texts(mod)
     accesses = ", ".join(str(access) for access in seen[:4])
     return Execution(Verdict.FINDING, Signature(Symptom.OUT_OF_BOUNDS, Stage.BUILD, guilty.mutator, detail),

@@ -145,42 +145,50 @@ def simplify_expression(source: str, number: int):
     return ast.unparse(tree)
 
 
+def _int_literal(node: ast.AST) -> bool:
+    """An integer literal above 1 (not a bool, not inside a string): something a shrink can make smaller."""
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value > 1
+
+
+def _shrunk(values: list[int], number: int) -> tuple[int, int] | None:
+    """Candidate `number` of shrinking one of `values`: (its index, its new value); each value is tried at 1, then
+    at its half. None past the last candidate."""
+    if number >= 2 * len(values):
+        return None
+    index = number // 2
+    return index, 1 if number % 2 == 0 else values[index] // 2
+
+
 def _loop_extents(tree: ast.AST) -> list[ast.Constant]:
     """The literal extents of every loop (`for i in T.serial(8)`, each of `T.grid(2, 8)`), in order."""
     extents = []
     for node in ast.walk(tree):
         if isinstance(node, ast.For) and _call_name(node.iter) in _LOOP_KINDS:
-            extents.extend(arg for arg in node.iter.args
-                           if isinstance(arg, ast.Constant) and isinstance(arg.value, int) and arg.value > 1)
+            extents.extend(arg for arg in node.iter.args if _int_literal(arg))
     return extents
 
 
 def shrink_loop(source: str, number: int):
     tree = ast.parse(source)
     extents = _loop_extents(tree)
-    if number >= 2 * len(extents):
+    chosen = _shrunk([extent.value for extent in extents], number)
+    if chosen is None:
         return END
-    extent = extents[number // 2]
-    extent.value = 1 if number % 2 == 0 else extent.value // 2
+    index, new = chosen
+    extents[index].value = new
     return ast.unparse(tree)
-
-
-def _integers(tree: ast.AST) -> list[int]:
-    """The distinct integer literals above 1 outside strings, largest first."""
-    values = {node.value for node in ast.walk(tree)
-              if isinstance(node, ast.Constant) and type(node.value) is int and node.value > 1}
-    return sorted(values, reverse=True)
 
 
 def shrink_number(source: str, number: int):
     tree = ast.parse(source)
-    values = _integers(tree)
-    if number >= 2 * len(values):
+    literals = [node for node in ast.walk(tree) if _int_literal(node)]
+    values = sorted({node.value for node in literals}, reverse=True)  # distinct, largest first
+    chosen = _shrunk(values, number)
+    if chosen is None:
         return END
-    old = values[number // 2]
-    new = 1 if number % 2 == 0 else old // 2
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and type(node.value) is int and node.value == old:
+    index, new = chosen
+    for node in literals:
+        if node.value == values[index]:
             node.value = new
     return ast.unparse(tree)
 
