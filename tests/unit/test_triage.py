@@ -139,6 +139,14 @@ def test_simplify_expression_replaces_reads_by_constants_of_their_dtype_and_ops_
     assert all("T.reads(x[vi, vj])" in c for c in candidates)  # indices and structure untouched
 
 
+def test_bypass_buffer_cuts_a_producer_and_feeds_its_consumers_an_input_of_its_shape_else_a_constant():
+    through_input, through_constant = all_candidates(EDITS["bypass_buffer"], SCRIPT)
+    for candidate in (through_input, through_constant):
+        assert "T.sblock_alloc_buffer" not in candidate and "t[" not in candidate and candidate.count("for ") == 1
+    assert "T.reads(x[vi, vj])" in through_input and "y[vi, vj] = T.max(x[vi, vj], T.float32(0.0))" in through_input
+    assert "T.reads()" in through_constant and "y[vi, vj] = T.max(T.float32(1.0), T.float32(0.0))" in through_constant
+
+
 def test_shrink_number_changes_every_occurrence_together():
     candidates = all_candidates(EDITS["shrink_number"], SCRIPT)
     assert "(2, 1)" in candidates[0] and "T.grid(2, 1)" in candidates[0]  # 8 -> 1 in shapes and extents

@@ -116,13 +116,21 @@ def _choose(rng: random.Random, sites: list) -> Any:
     return rng.choice(sites)
 
 
-def _blocks(sch, parent=None) -> list:
-    """Every block below `parent` (the root block by default), outer blocks first, in program order."""
-    parent = sch.get_sblock("root") if parent is None else parent
+def _blocks(sch) -> list:
+    """Every block (the root's descendants), outer blocks first, in program order. Each is looked up by its name
+    when names are unique, so a trace names the blocks it uses (GetSBlock) instead of their positions among the
+    root's children: it replays on a program reduced around those blocks (tzer.triage.reduce); the position
+    lookups, then unused, leave the simplified trace."""
+    found = _descendants(sch, sch.get_sblock("root"))
+    names = [sch.get(block).name_hint for block in found]
+    return [sch.get_sblock(name) for name in names] if len(set(names)) == len(names) else found
+
+
+def _descendants(sch, parent) -> list:
     found = []
     for child in sch.get_child_blocks(parent):
         found.append(child)
-        found.extend(_blocks(sch, child))
+        found.extend(_descendants(sch, child))
     return found
 
 

@@ -4,6 +4,10 @@ TVMScript is Python syntax, so an edit works on Python's `ast` and prints the re
 then says whether the result is a program at all (the reducer checks every candidate). Each edit kind numbers its
 candidates in one fixed order over the tree, so `candidate(source, i)` is deterministic: the i-th way to shrink it.
 
+- `bypass_buffer`: cut an intermediate buffer out of the dataflow in one move: its producing loop nests and its
+  allocation go, and its consumers read instead what its producer read (of the same shape and dtype: the operator
+  is skipped), else an input of that shape and dtype (data still varies), else the constant 1. Dropping a producer alone leaves its consumers reading unwritten memory (an invalid candidate), so
+  this is how a long chain of operators shrinks to the few the bug needs.
 - `drop_statement`: remove one statement (a whole loop nest with its blocks, a buffer allocation, a store,
   a block attribute), outermost first. A body left empty gets `T.evaluate(0)`.
 - `simplify_expression`: replace a stored value's sub-expression by one of its operands, or a buffer read by the
@@ -90,6 +94,11 @@ def _dtype_argument(call: ast.Call) -> str:
     return "float32"
 
 
+def _one(dtype: str) -> str:
+    """The constant 1 of `dtype` in TVMScript."""
+    return f"T.{dtype}(1.0)" if dtype.startswith(("float", "bfloat")) else f"T.{dtype}(1)"
+
+
 def _replacements(node: ast.AST, dtypes: dict[str, str]) -> list[ast.AST]:
     """Smaller expressions that may stand for `node`."""
     if isinstance(node, ast.BinOp):
@@ -100,9 +109,7 @@ def _replacements(node: ast.AST, dtypes: dict[str, str]) -> list[ast.AST]:
             not _call_name(node).startswith(("T.float", "T.int", "T.uint", "T.bfloat", "T.bool")):
         return [arg for arg in node.args if not isinstance(arg, ast.Constant)]
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in dtypes:
-        dtype = dtypes[node.value.id]
-        one = "1.0" if dtype.startswith(("float", "bfloat")) else "1"
-        return [ast.parse(f"T.{dtype}({one})", mode="eval").body]
+        return [ast.parse(_one(dtypes[node.value.id]), mode="eval").body]
     return []
 
 
@@ -193,7 +200,100 @@ def shrink_number(source: str, number: int):
     return ast.unparse(tree)
 
 
+def _shapes(tree: ast.AST) -> tuple[dict[str, str], list[str], str]:
+    """(buffer name -> its shape as written, for main's parameters and its allocations; the allocated (intermediate)
+    buffers in order; the output, main's last parameter)."""
+    shapes: dict[str, str] = {}
+    intermediates: list[str] = []
+    output = ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "main":
+            for arg in node.args.args:
+                if isinstance(arg.annotation, ast.Call) and arg.annotation.args:
+                    shapes[arg.arg] = ast.unparse(arg.annotation.args[0])
+                    output = arg.arg
+        elif isinstance(node, ast.Assign) and _call_name(node.value).endswith("alloc_buffer") and \
+                isinstance(node.targets[0], ast.Name) and node.value.args:
+            shapes[node.targets[0].id] = ast.unparse(node.value.args[0])
+            intermediates.append(node.targets[0].id)
+    return shapes, intermediates, output
+
+
+def _bypass_sites(tree: ast.AST) -> list[tuple[str, str | None]]:
+    """(intermediate buffer, what its consumers read instead: a buffer of its shape and dtype that its producer
+    reads (the operator is skipped, the dataflow around it stays), else an input of its shape and dtype, else None
+    for the constant 1), in allocation order."""
+    shapes, intermediates, output = _shapes(tree)
+    dtypes = _buffer_dtypes(tree)
+    inputs = [name for name in shapes if name not in intermediates and name != output]
+    sites = []
+    for buffer in intermediates:
+        sources = [name for name in dict.fromkeys([*_read_by_producer(tree, buffer), *inputs])
+                   if name not in (buffer, output) and shapes.get(name) == shapes[buffer] and
+                   dtypes.get(name) == dtypes[buffer]]
+        sites.extend((buffer, substitute) for substitute in (*sources, None))
+    return sites
+
+
+def _read_by_producer(tree: ast.AST, buffer: str) -> list[str]:
+    """The buffers the statements writing `buffer` read, in order of appearance."""
+    return [node.value.id for statement in ast.walk(tree) if isinstance(statement, ast.For) and
+            _writes(statement, buffer) for node in ast.walk(statement)
+            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)]
+
+
+def _writes(statement: ast.stmt, buffer: str) -> bool:
+    return any(isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript) and
+               isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == buffer
+               for node in ast.walk(statement))
+
+
+def _mentions(node: ast.AST, buffer: str) -> bool:
+    return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == buffer
+
+
+class _Bypass(ast.NodeTransformer):
+    """Reads of `buffer` become reads of `substitute`, or the expression `constant` (and leave the T.reads of
+    their block)."""
+
+    def __init__(self, buffer: str, substitute: str | None, constant: str):
+        self.buffer = buffer
+        self.substitute = substitute
+        self.constant = constant
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if self.substitute is None and _call_name(node) == "T.reads":
+            node.args = [arg for arg in node.args if not _mentions(arg, self.buffer)]
+        return self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        if not _mentions(node, self.buffer):
+            return self.generic_visit(node)
+        if self.substitute is not None:
+            node.value = ast.Name(self.substitute, ast.Load())
+            return node
+        return ast.parse(self.constant, mode="eval").body
+
+
+def bypass_buffer(source: str, number: int):
+    tree = ast.parse(source)
+    sites = _bypass_sites(tree)
+    if number >= len(sites):
+        return END
+    buffer, substitute = sites[number]
+    constant = _one(_buffer_dtypes(tree)[buffer])
+    for body in list(_statement_lists(tree)):
+        body[:] = [statement for statement in body if not _writes(statement, buffer) and not (
+            isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name) and
+            statement.targets[0].id == buffer)]
+        if not body:
+            body.append(ast.parse("T.evaluate(0)").body[0])
+    tree = _Bypass(buffer, substitute, constant).visit(tree)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 EDITS: dict[str, Edit] = {
+    "bypass_buffer": bypass_buffer,
     "drop_statement": drop_statement,
     "simplify_expression": simplify_expression,
     "shrink_loop": shrink_loop,

@@ -270,3 +270,29 @@ def test_rfactor_skips_a_reduction_that_writes_nothing():
 
     mod = tvm.IRModule({"main": writes_nothing})
     assert all(MUTATORS.get("schedule_rfactor")(mod, random.Random(seed)) is None for seed in SEEDS)
+
+
+def test_traces_name_their_blocks_so_they_replay_on_a_program_with_other_blocks_cut_out():
+    """What the reducer needs (tzer.triage.reduce): a step's trace still applies after a block it does not use is
+    removed, because it looks blocks up by name, not by position among the root's children."""
+    import json
+
+    import tvm
+
+    from tzer.triage.script_edits import END, bypass_buffer
+
+    mod = program(*CONV)
+    mutant, trace = MUTATORS.get("schedule_split").traced(mod, random.Random(3))
+    assert "GetChildBlocks" not in trace
+    nodes = json.loads(trace)["nodes"]
+    used = {node["data"] for node in nodes if node["type"] == "ffi.String"} & block_names(mod)
+    assert len(used) == 1
+    replayed = 0
+    number = 0
+    while (script := bypass_buffer(mod.script(), number)) is not END:
+        number += 1
+        cut = tvm.script.from_source(script)
+        if used <= block_names(cut) and len(block_names(cut)) < len(block_names(mod)):
+            assert block_names(S.replay_trace(cut, trace)) == block_names(cut)
+            replayed += 1
+    assert replayed
