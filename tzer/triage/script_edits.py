@@ -66,9 +66,14 @@ def drop_statement(source: str, number: int):
         return END
     body, index = sites[number]
     del body[index]
+    _fill_if_empty(body)
+    return ast.unparse(tree)
+
+
+def _fill_if_empty(body: list[ast.stmt]) -> None:
+    """A body cannot be empty: an emptied one holds `T.evaluate(0)`."""
     if not body:
         body.append(ast.parse("T.evaluate(0)").body[0])
-    return ast.unparse(tree)
 
 
 def _buffer_dtypes(tree: ast.AST) -> dict[str, str]:
@@ -286,8 +291,7 @@ def bypass_buffer(source: str, number: int):
         body[:] = [statement for statement in body if not _writes(statement, buffer) and not (
             isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name) and
             statement.targets[0].id == buffer)]
-        if not body:
-            body.append(ast.parse("T.evaluate(0)").body[0])
+        _fill_if_empty(body)
     tree = _Bypass(buffer, substitute, constant).visit(tree)
     return ast.unparse(ast.fix_missing_locations(tree))
 
