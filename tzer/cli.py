@@ -297,7 +297,7 @@ def _run_reduce(args: argparse.Namespace) -> int:
     time_limit = parse_duration(args.time)
     with open_store(args.store) as store:
         finding = _stored_finding(store, args.finding_id, args.store)
-        from tzer.triage.findings import checking, not_reducible, reduce_finding  # imports TVM
+        from tzer.triage.findings import NotReduced, checking, not_reducible, reduce_finding  # imports TVM
 
         reason = not_reducible(finding)
         if reason:
@@ -305,13 +305,13 @@ def _run_reduce(args: argparse.Namespace) -> int:
             return EXIT_NOT_REPRODUCED
         with checking(finding.target) as checker:
             reduction = reduce_finding(store, finding, checker, time_limit)
-    sig = finding.signature
-    if reduction is None:
-        print(f"finding {finding.id}: its program, as a script, no longer shows {sig.symptom.name.lower()} at "
-              f"{sig.stage.name.lower()} ({sig.detail}): not reduced")
+    if isinstance(reduction, NotReduced):
+        sig = finding.signature
+        print(f"finding {finding.id}: not reduced: {reduction.reason}, not {sig.symptom.name.lower()} at "
+              f"{sig.stage.name.lower()} ({sig.detail})")
         return EXIT_NOT_REPRODUCED
     state = "" if reduction.complete else "; time limit reached before no edit applied"
-    print(f"finding {finding.id}: {reduction.original_lines} -> {reduction.case.lines} lines of TVMScript, "
+    print(f"finding {finding.id}: {reduction.original_lines} -> {reduction.lines} lines of TVMScript, "
           f"{reduction.checks} checks in {reduction.seconds:.0f}s{state}")
     print(reduction.case.script)
     return 0

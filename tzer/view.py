@@ -118,7 +118,7 @@ def findings_table(findings: Sequence[StoredFinding], title: str = "findings") -
         table.add_column(column, overflow="fold")
     for f in findings:
         sig = f.signature
-        reduced = f"{f.reduction.original_lines}->{f.reduction.case.lines} lines" if f.reduction else "-"
+        reduced = f"{f.reduction.original_lines}->{f.reduction.lines} lines" if f.reduction else "-"
         table.add_row(str(f.id), sig.symptom.name.lower(), sig.stage.name.lower(), sig.guilty_pass or "-",
                       sig.detail, f.test_case.generator, str(f.count), f.target, reduced)
     return table

@@ -275,3 +275,34 @@ def test_one_tvm_bug_reached_by_four_programs_is_one_finding_seen_four_times(cli
     assert finding["count"] == 4 and len({o["test_case_key"] for o in finding["history"]}) == 4
     assert (finding["symptom"], finding["stage"]) == ("internal_error", "codegen")
     assert "Instruction does not dominate all uses!" in finding["detail"]
+
+
+def test_a_program_whose_tvmscript_tvm_cannot_parse_back_is_kept_as_json_and_still_reproduces(tmp_path,
+                                                                                           script_runner):
+    """After rfactor, TVM 0.27 prints this program as TVMScript its own parser refuses ("Variable
+    adaptive_pool_max_rf already defined"); its script case holds TVM's JSON instead, which shows the finding's
+    signature, and its reproducer runs alone and exits 1."""
+    import json
+
+    from tzer.records import TestCase
+    from tzer.report.repro import reproducer
+    from tzer.store.base import StoredFinding
+    from tzer.triage.check import parse
+    from tzer.triage.extract import script_cases
+
+    with open(os.path.join(os.path.dirname(__file__), "data", "unparseable_script_case.json")) as handle:
+        data = json.load(handle)
+    test_case, signature = TestCase.from_json(data["test_case"]), Signature.from_json(data["signature"])
+    [case] = script_cases(test_case, signature)
+    assert not case.is_tvmscript
+    with pytest.raises(Exception, match="already defined"):
+        parse(parse(case.script).script())
+    execution = script_runner.execute(case)
+    assert execution.verdict is Verdict.FINDING and execution.signature == signature
+    finding = StoredFinding(1, signature, "llvm", "0.27.0.post1", 1, 0.0, 0.0, test_case, "", None, None, "", "",
+                            None, (), (), None)
+    path = tmp_path / "repro.py"
+    path.write_text(reproducer(finding, case))
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
+    assert done.returncode == 1 and "VectorizeLoop before LiftStorageAlloc" in done.stdout, done.stdout + done.stderr

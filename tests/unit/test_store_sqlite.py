@@ -415,12 +415,12 @@ def test_blame_reduction_and_reproducer_are_kept_with_the_finding(store, store_p
     finding_id, _ = store.record_finding(campaign, finding)
     case = ScriptCase("script", PassConfig(pipeline=("tirx.FlattenBuffer",)), ("normal",), 3, "llvm", MISMATCH,
                       family="pooling", dtype="float16", rtol=0.01, atol=0.001)
-    store.set_reduction(finding_id, Reduction(case, 40, 77, 12.5, True))
+    store.set_reduction(finding_id, Reduction(case, 40, 77, 12.5, True, 1))
     store.set_reproducer(finding_id, "print('repro')")
     with SQLiteStore.open(str(store_path)) as again:
         stored = again.finding(finding_id)
     assert stored.blame == ("tirx.StorageRewrite",)
-    assert stored.reduction == Reduction(case, 40, 77, 12.5, True) and stored.reproducer == "print('repro')"
+    assert stored.reduction == Reduction(case, 40, 77, 12.5, True, 1) and stored.reproducer == "print('repro')"
     assert stored.to_json()["reduced_lines"] == 1 and stored.to_json(full=True)["reduction"]["checks"] == 77
     with pytest.raises(StoreError, match="no finding 99"):
         store.set_reduction(99, Reduction(case, 1, 1, 1.0, True))

@@ -167,8 +167,10 @@ def test_script_case_and_reduction_round_trip_through_json():
 
     for c in (case(), case(steps=(), family="", dtype="", rtol=0.0, atol=0.0)):
         assert ScriptCase.from_json(json.loads(json.dumps(c.to_json()))) == c
-    reduction = Reduction(case(), 40, 123, 45.5, False)
+    reduction = Reduction(case(), 40, 123, 45.5, False, 12)
     assert Reduction.from_json(json.loads(json.dumps(reduction.to_json()))) == reduction
+    older = {key: value for key, value in reduction.to_json().items() if key != "lines"}  # stored before `lines`
+    assert Reduction.from_json(older).lines == case().lines
     assert case().lines == len([line for line in SCRIPT.splitlines() if line.strip()])
 
 

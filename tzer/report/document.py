@@ -112,7 +112,7 @@ def _program(finding: StoredFinding) -> tuple[str, str]:
     if finding.reduction is not None:
         reduction = finding.reduction
         state = "" if reduction.complete else ", stopped by its time limit"
-        return (f"Reduced program ({reduction.original_lines} -> {reduction.case.lines} lines, "
+        return (f"Reduced program ({reduction.original_lines} -> {reduction.lines} lines, "
                 f"{reduction.checks} checks{state})", reduction.case.script)
     return "Program (not reduced: tzer reduce " + str(finding.id) + ")", finding.program_script
 

@@ -112,7 +112,7 @@ def _reference(case: ScriptCase) -> tuple[str, list, list[int] | None]:
     from tzer.judge.bounds import serialize_loops
     from tzer.judge.initialization import determined, expose_allocations
     from tzer.runner import minimal_lowering_outputs
-    from tzer.triage.check import input_specs, parse
+    from tzer.triage.check import input_specs, module_text, parse
 
     original = parse(case.script)
     exposed, scratch = expose_allocations(serialize_loops(original))
@@ -121,7 +121,7 @@ def _reference(case: ScriptCase) -> tuple[str, list, list[int] | None]:
                                        output.shape, output.dtype, QUIET)
     mask = determined(*outputs) if isinstance(outputs, list) else None
     packed = None if mask is None or mask.all() else [int(b) for b in np.packbits(mask.ravel())]
-    return exposed.script(), [[list(shape), dtype] for shape, dtype in scratch], packed
+    return module_text(exposed), [[list(shape), dtype] for shape, dtype in scratch], packed
 
 
 def _pipeline_summary(case: ScriptCase) -> str:
@@ -155,7 +155,7 @@ def _docstring(finding: StoredFinding, case: ScriptCase) -> str:
              f"Expected: {_expected(case, kind)}.", f"What happens: {_happens(case, kind)}.", ""]
     reduced = finding.reduction
     if reduced is not None and reduced.case == case:
-        lines.append(f"Reduced by tzer from {reduced.original_lines} to {case.lines} lines of TVMScript "
+        lines.append(f"Reduced by tzer from {reduced.original_lines} to {reduced.lines} lines of TVMScript "
                      f"({reduced.checks} checks).")
     lines.append(f"Found by tzer: finding {finding.id}, seen {finding.count} time(s); generator "
                  f"{finding.test_case.generator}.")

@@ -7,9 +7,16 @@ import sys
 
 import numpy as np
 
-SCRIPT = ""  # @SCRIPT@: the program (TVMScript), written by tzer
+SCRIPT = ""  # @SCRIPT@: the program (TVMScript; TVM's JSON where TVM cannot parse its own TVMScript of it)
 REFERENCE_SCRIPT = ""  # @REFERENCE_SCRIPT@: mismatches: the same program with loops serial, intermediates exposed
 CASE = {}  # @CASE@: what to run and what to expect; the rest of this file is the same in every reproducer
+
+
+def load(program):
+    """The module a program text describes: TVMScript, or TVM's JSON (a module whose TVMScript TVM cannot parse)."""
+    import tvm
+
+    return tvm.ir.load_json(program) if program.lstrip().startswith("{") else tvm.script.from_source(program)
 
 
 def scheduled_module(script, steps):
@@ -17,7 +24,7 @@ def scheduled_module(script, steps):
     import tvm
     from tvm.s_tir import Schedule, Trace
 
-    mod = tvm.script.from_source(script)
+    mod = load(script)
     for trace in steps:
         sch = Schedule(mod, debug_mask="all", error_render_level="none")
         Trace.apply_json_to_schedule(tvm.ir.load_json(trace), sch)
@@ -175,7 +182,7 @@ def child():
         return
     expected = None
     if CASE["kind"] == "mismatch":  # the reference: the same program, loops serial, minimal lowering
-        reference = tvm.script.from_source(REFERENCE_SCRIPT)
+        reference = load(REFERENCE_SCRIPT)
         scratch = [np.zeros(shape, dtype) for shape, dtype in CASE["reference_scratch"]]
         expected = call(build(reference, CASE["reference_pipeline"]), inputs, [np.zeros(out_shape, out_dtype),
                                                                                 *scratch])

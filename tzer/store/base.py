@@ -61,7 +61,7 @@ class StoredFinding:
             "max_rel_error": self.max_rel_error,
             "has_reproducer": self.reproducer is not None,
             "blame": list(self.blame),
-            "reduced_lines": self.reduction.case.lines if self.reduction else None,
+            "reduced_lines": self.reduction.lines if self.reduction else None,
         }
         if full:
             data["program_script"] = self.program_script

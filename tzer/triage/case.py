@@ -16,7 +16,7 @@ from tzer.records import MutationStep, PassConfig, Signature, content_hash
 
 @dataclasses.dataclass(frozen=True)
 class ScriptCase:
-    script: str  # TVMScript of the module before `steps`
+    script: str  # TVMScript (or TVM's JSON: tzer.triage.check.module_text) of the module before `steps`
     passes: PassConfig  # with an explicit pipeline
     input_domains: tuple[str, ...]  # how each input of main is drawn (tzer.generate.graph.DOMAINS)
     input_seed: int
@@ -68,6 +68,10 @@ class ScriptCase:
         return content_hash(self.to_json())
 
     @property
+    def is_tvmscript(self) -> bool:
+        return not self.script.lstrip().startswith("{")
+
+    @property
     def lines(self) -> int:
         """Lines of TVMScript (not counting blank and comment lines), the measure of a reduction."""
         return sum(1 for line in self.script.splitlines() if line.strip() and not line.lstrip().startswith("#"))
@@ -82,12 +86,14 @@ class Reduction:
     checks: int  # candidates checked
     seconds: float
     complete: bool  # no edit applies any more (False: the time limit stopped it)
+    lines: int = 0  # of the reduced case, measured like original_lines (as TVM prints it, also for a JSON case)
 
     def to_json(self) -> dict[str, Any]:
         return {"case": self.case.to_json(), "original_lines": self.original_lines, "checks": self.checks,
-                "seconds": round(self.seconds, 3), "complete": self.complete}
+                "seconds": round(self.seconds, 3), "complete": self.complete, "lines": self.lines}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Reduction":
-        return cls(ScriptCase.from_json(data["case"]), int(data["original_lines"]), int(data["checks"]),
-                   float(data["seconds"]), bool(data["complete"]))
+        case = ScriptCase.from_json(data["case"])
+        return cls(case, int(data["original_lines"]), int(data["checks"]), float(data["seconds"]),
+                   bool(data["complete"]), int(data.get("lines", case.lines)))

@@ -2,7 +2,8 @@
 
 A finding that blames a schedule step (an access made unprovable, or a wrong result under the minimal lowering too)
 keeps that step as a step: its script is the program just before it, so the reproducer shows the primitive doing
-the damage. Any other finding's script is the program as compiled. The pipeline becomes explicit (TVM's default one
+the damage. Any other finding's script is the program as compiled. (The script is TVM's JSON where TVMScript does not
+round-trip: tzer.triage.check.module_text.) The pipeline becomes explicit (TVM's default one
 as data where the test case left it to TVM).
 """
 
@@ -21,6 +22,7 @@ from tzer.observe.pass_effects import compute_dtypes
 from tzer.records import Signature, Symptom, TestCase
 from tzer.runner import build
 from tzer.triage.case import ScriptCase
+from tzer.triage.check import module_text
 
 
 def script_cases(test_case: TestCase, signature: Signature) -> Iterator[ScriptCase]:
@@ -47,9 +49,10 @@ def script_cases(test_case: TestCase, signature: Signature) -> Iterator[ScriptCa
               if step.mutator == signature.guilty_pass and step.mutator in SEMANTICS_PRESERVING and step.trace]
     if signature.symptom in (Symptom.OUT_OF_BOUNDS, Symptom.MISMATCH) and blamed:
         for index in blamed:
-            yield ScriptCase(script=_applied(program.mod, steps[:index]).script(), steps=(steps[index],), **common)
+            yield ScriptCase(script=module_text(_applied(program.mod, steps[:index])), steps=(steps[index],),
+                             **common)
     else:
-        yield ScriptCase(script=final.script(), **common)
+        yield ScriptCase(script=module_text(final), **common)
 
 
 def _applied(mod: Any, steps) -> Any:

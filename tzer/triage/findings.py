@@ -7,10 +7,12 @@ candidate that crashes or hangs TVM costs one child, never the triage.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import sys
 from collections.abc import Callable, Iterator
 
 from tzer.execute.sandbox import ForkServer, Limits
-from tzer.records import Execution, Symptom
+from tzer.records import Execution, Symptom, Verdict
 from tzer.store.base import Store, StoredFinding
 from tzer.triage.case import Reduction, ScriptCase
 
@@ -57,20 +59,39 @@ def not_reducible(finding: StoredFinding) -> str | None:
     return None
 
 
+@dataclasses.dataclass(frozen=True)
+class NotReduced:
+    """Why a finding was not reduced: what checking its script case showed instead of its signature."""
+
+    reason: str
+
+
 def reduce_finding(store: Store, finding: StoredFinding, checker: Checker, time_limit: float = REDUCE_SECONDS,
-                   should_stop: Callable[[], bool] = lambda: False) -> Reduction | None:
-    """Reduce `finding` within `time_limit` seconds and keep the result in `store`; None when none of its script
-    cases shows its signature (then nothing is stored)."""
+                   should_stop: Callable[[], bool] = lambda: False) -> Reduction | NotReduced:
+    """Reduce `finding` within `time_limit` seconds and keep the result in `store`; NotReduced when none of its
+    script cases shows its signature (then nothing is stored)."""
     from tzer.triage.extract import script_cases
     from tzer.triage.reduce import Reducer
 
     reducer = Reducer(checker, time_limit, canonical=canonical_script, should_stop=should_stop)
+    shown = []
     for case in script_cases(finding.test_case, finding.signature):
         reduction = reducer.reduce(case)
         if reduction is not None:
             store.set_reduction(finding.id, reduction)
             return reduction
-    return None
+        if reducer.first is not None:
+            shown.append(_shown(reducer.first))
+    return NotReduced("its program as TVMScript " + ("; ".join(dict.fromkeys(shown)) or "was not checked in time"))
+
+
+def _shown(execution: Execution) -> str:
+    """What a check showed, as the end of a sentence."""
+    if execution.verdict is Verdict.INVALID:
+        return f"is invalid ({execution.error})"
+    if execution.verdict is Verdict.FINDING:
+        return f"shows another signature ({execution.signature.detail})"
+    return "passes"
 
 
 class CampaignTriage:
@@ -93,5 +114,7 @@ class CampaignTriage:
                 if not_reducible(finding):
                     continue
                 reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
-                if reduction is not None:
+                if isinstance(reduction, NotReduced):
+                    print(f"tzer: finding {finding_id} not reduced: {reduction.reason}", file=sys.stderr)
+                else:
                     store.set_reproducer(finding_id, reproducer(store.finding(finding_id), reduction.case))

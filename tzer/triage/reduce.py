@@ -39,6 +39,7 @@ class Reducer:
         self.canonical = canonical
         self.clock = clock
         self.checks = 0
+        self.first: Execution | None = None  # the last reduce()'s check of its case as given
         self._deadline = 0.0
 
     def _check(self, case: ScriptCase) -> Execution:
@@ -58,8 +59,9 @@ class Reducer:
         self.checks = 0
         best = case
         complete = False
+        self.first = None
         try:
-            first = self._check(case)
+            first = self.first = self._check(case)
             if first.verdict is not Verdict.FINDING or first.signature != case.signature:
                 return None
             best = self._reduce_passes(best, first.blame or (case.signature.guilty_pass,))
@@ -68,7 +70,8 @@ class Reducer:
             complete = True
         except _OutOfTime:
             pass
-        return Reduction(best, self._printed_lines(case), self.checks, self.clock() - start, complete)
+        return Reduction(best, self._printed_lines(case), self.checks, self.clock() - start, complete,
+                         self._printed_lines(best))
 
     def _reduce_passes(self, case: ScriptCase, blamed: tuple[str, ...]) -> ScriptCase:
         """Delta debugging over the optional passes; first over the blamed ones alone (bisection's set, or the
@@ -89,7 +92,7 @@ class Reducer:
         return plain if plain != best and self.shows_signature(plain) else best
 
     def _reduce_program(self, case: ScriptCase) -> ScriptCase:
-        changed = True
+        changed = case.is_tvmscript  # the edits work on TVMScript, not on TVM's JSON
         while changed:
             changed = False
             for edit in EDITS.values():
@@ -120,6 +123,8 @@ class Reducer:
             return case.lines
 
     def _print_canonically(self, case: ScriptCase) -> ScriptCase:
+        if not case.is_tvmscript:  # TVM's JSON stands for a module whose TVMScript does not parse back
+            return case
         try:
             script = self.canonical(case.script)
         except Exception:  # TVM's printer or parser refuses the text: keep the reduced text as it is
