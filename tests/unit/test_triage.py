@@ -115,13 +115,23 @@ def all_candidates(edit, source):
     return out
 
 
+UNIT_LOOP_SCRIPT = SCRIPT.replace("T.grid(2, 8)", "T.grid(1, 1)", 1)  # block "t" runs once
+
+
 def test_every_edit_yields_parseable_python_and_is_deterministic():
     for name, edit in EDITS.items():
-        candidates = all_candidates(edit, SCRIPT)
+        candidates = all_candidates(edit, SCRIPT) + all_candidates(edit, UNIT_LOOP_SCRIPT)
         assert candidates, name
-        assert candidates == all_candidates(edit, SCRIPT)
+        assert candidates == all_candidates(edit, SCRIPT) + all_candidates(edit, UNIT_LOOP_SCRIPT)
         for candidate in candidates:
             ast.parse(candidate)
+
+
+def test_unwrap_unit_loop_runs_the_block_once_without_loop_or_iterators():
+    assert all_candidates(EDITS["unwrap_unit_loop"], SCRIPT) == []
+    [unwrapped] = all_candidates(EDITS["unwrap_unit_loop"], UNIT_LOOP_SCRIPT)
+    assert unwrapped.count("for ") == 1 and unwrapped.count("T.axis.remap") == 1
+    assert "t[0, 0] = x[0, 0] * T.float32(2.0) + T.float32(1.0)" in unwrapped and "T.writes(t[0, 0])" in unwrapped
 
 
 def test_drop_statement_drops_outer_statements_first_and_keeps_structure_calls():

@@ -8,6 +8,8 @@ candidates in one fixed order over the tree, so `candidate(source, i)` is determ
   allocation go, and its consumers read instead what its producer read (of the same shape and dtype: the operator
   is skipped), else an input of that shape and dtype (data still varies), else the constant 1. Dropping a producer alone leaves its consumers reading unwritten memory (an invalid candidate), so
   this is how a long chain of operators shrinks to the few the bug needs.
+- `unwrap_unit_loop`: replace a loop nest whose extents are all 1 by its body, its loop variables (and the block
+  iterators bound to them alone) by 0: a block needs no loop to run once.
 - `drop_statement`: remove one statement (a whole loop nest with its blocks, a buffer allocation, a store,
   a block attribute), outermost first. A body left empty gets `T.evaluate(0)`.
 - `simplify_expression`: replace a stored value's sub-expression by one of its operands, or a buffer read by the
@@ -296,8 +298,63 @@ def bypass_buffer(source: str, number: int):
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
+def _unit_loops(tree: ast.AST) -> list[tuple[list[ast.stmt], int]]:
+    """(statement list, index) of every loop whose extents are all the literal 1, outermost first."""
+    return [(body, index) for body in _statement_lists(tree) for index, statement in enumerate(body)
+            if isinstance(statement, ast.For) and _call_name(statement.iter) in _LOOP_KINDS and
+            statement.iter.args and all(isinstance(arg, ast.Constant) and arg.value == 1
+                                        for arg in statement.iter.args)]
+
+
+class _Zero(ast.NodeTransformer):
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.Constant(0) if node.id in self.names and isinstance(node.ctx, ast.Load) else node
+
+
+def _bound_alone(statement: ast.stmt, names: set[str]) -> list[str]:
+    """The block iterators `statement` binds when it is `v... = T.axis.remap(kinds, [loop vars...])` over `names`
+    only; else none."""
+    if not (isinstance(statement, ast.Assign) and _call_name(statement.value) == "T.axis.remap" and
+            len(statement.value.args) == 2 and isinstance(statement.value.args[1], ast.List)):
+        return []
+    bound = statement.value.args[1].elts
+    if not bound or not all(isinstance(b, ast.Name) and b.id in names for b in bound):
+        return []
+    target = statement.targets[0]
+    targets = target.elts if isinstance(target, ast.Tuple) else [target]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def unwrap_unit_loop(source: str, number: int):
+    tree = ast.parse(source)
+    sites = _unit_loops(tree)
+    if number >= len(sites):
+        return END
+    body, index = sites[number]
+    loop = body[index]
+    target = loop.target
+    names = {t.id for t in (target.elts if isinstance(target, ast.Tuple) else [target]) if isinstance(t, ast.Name)}
+    for statement in loop.body:
+        if isinstance(statement, ast.With) and _call_name(statement.items[0].context_expr) == "T.sblock":
+            kept = []
+            for inner in statement.body:
+                bound = _bound_alone(inner, names)
+                names.update(bound)
+                if not bound:
+                    kept.append(inner)
+            statement.body = kept
+            _fill_if_empty(statement.body)
+    unwrapped = [_Zero(names).visit(statement) for statement in loop.body]
+    body[index:index + 1] = unwrapped
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 EDITS: dict[str, Edit] = {
     "bypass_buffer": bypass_buffer,
+    "unwrap_unit_loop": unwrap_unit_loop,
     "drop_statement": drop_statement,
     "simplify_expression": simplify_expression,
     "shrink_loop": shrink_loop,
