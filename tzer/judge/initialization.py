@@ -10,9 +10,11 @@ different magnitudes, so neither a max or min over an uninitialized element nor 
 in GeM maps +a and -a to the same value) can hide it; and NaN for floats, which no absorption hides (a sum with
 -FLT_MAX in it swamps any finite fill).
 
-Only buffers allocated in the root block, in global scope and in a dtype numpy holds (bfloat16 included), are
-exposed (that is where generated and scheduled programs allocate); the others stay internal, and a read of them
-before a write goes unnoticed.
+Only buffers allocated in the root block, in a scope that is plain memory on the CPU (global, and local: what
+cache_read/cache_write make) and in a dtype numpy holds (bfloat16 included), are exposed (that is where generated
+and scheduled programs allocate); the others stay internal, and a read of them before a write goes unnoticed. (A
+local buffer left out once let a program that only copied an unwritten local buffer pass as determined: two runs
+in one process read the same stale stack.)
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
+EXPOSED_SCOPES = ("global", "local")  # plain memory to the llvm target, so a parameter can stand for them
 FILLS = (1.0e4, -3.7e3, 0.37, float("nan"))  # the finite ones finite in float16
 INTEGER_FILLS = (100, -37, 3, 7)  # in int8's range; unsigned types clip the negative one to 0
 
 
 def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]]:
-    """`mod` with the root block's global intermediate buffers moved into main's parameters (after the existing
-    ones), and their (shape, dtype) in that order."""
+    """`mod` with the root block's intermediate buffers (in EXPOSED_SCOPES) moved into main's parameters (after
+    the existing ones), and their (shape, dtype) in that order."""
     from tvm import s_tir, tirx
 
     func = mod["main"]
@@ -36,7 +39,7 @@ def expose_allocations(mod: Any) -> tuple[Any, list[tuple[tuple[int, ...], str]]
         return mod, []
     root = realize.block
     exposed = [b for b in root.alloc_buffers
-               if _scope(b) == "global" and _static_shape(b) is not None and _numpy_dtype(str(b.dtype))]
+               if _scope(b) in EXPOSED_SCOPES and _static_shape(b) is not None and _numpy_dtype(str(b.dtype))]
     if not exposed:
         return mod, []
     kept = [b for b in root.alloc_buffers if not any(b.same_as(e) for e in exposed)]

@@ -87,8 +87,9 @@ def call(entry, inputs, outputs):
 
 
 def expose_intermediates(mod):
-    """`mod` with the root block's global buffers made parameters of main (after the others), so the run owns their
-    memory (a bounds check sees them) and a caller can fill them; with their (shape, dtype)."""
+    """`mod` with the root block's buffers (global or local scope: plain memory on the CPU) made parameters of main
+    (after the others), so the run owns their memory (a bounds check sees them) and a caller can fill them; with
+    their (shape, dtype)."""
     from tvm import s_tir, tirx
 
     func = mod["main"]
@@ -105,7 +106,7 @@ def expose_intermediates(mod):
         except (TypeError, ValueError):
             return False
         scope = buffer.scope() if callable(getattr(buffer, "scope", None)) else "global"
-        return numeric and (str(scope) or "global") == "global"
+        return numeric and (str(scope) or "global") in ("global", "local")
 
     exposed = [b for b in root.alloc_buffers if exposable(b)]
     kept = [b for b in root.alloc_buffers if not any(b.same_as(e) for e in exposed)]
