@@ -90,7 +90,9 @@ def _shown(execution: Execution) -> str:
     if execution.verdict is Verdict.INVALID:
         return f"is invalid ({execution.error})"
     if execution.verdict is Verdict.FINDING:
-        return f"shows another signature ({execution.signature.detail})"
+        signature = execution.signature
+        return (f"shows {signature.symptom.name.lower()} at {signature.stage.name.lower()} in "
+                f"{signature.guilty_pass or 'no pass'} ({signature.detail})")
     return "passes"
 
 
