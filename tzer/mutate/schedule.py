@@ -168,15 +168,15 @@ def _reduction_loops(sch, block) -> list:
     """The loops of `block` that are bound to its reduction iterators and to nothing else."""
     from tvm.tirx import IterVar
 
-    realize = _realize(sch, block)
+    realize = block_realize(sch, block)
     reduce_vars, spatial_vars = set(), set()
     for iv, value in zip(realize.block.iter_vars, realize.iter_values):
-        (reduce_vars if iv.iter_type == IterVar.CommReduce else spatial_vars).update(_vars(value))
+        (reduce_vars if iv.iter_type == IterVar.CommReduce else spatial_vars).update(variables_of(value))
     only_reduce = reduce_vars - spatial_vars
     return [loop for loop in sch.get_loops(block) if sch.get(loop).loop_var in only_reduce]
 
 
-def _realize(sch, block):
+def block_realize(sch, block):
     """The SBlockRealize of `block` (it holds the block's loop bindings)."""
     import tvm_ffi
     from tvm.s_tir import SBlockRealize
@@ -188,7 +188,7 @@ def _realize(sch, block):
     return found[0]
 
 
-def _vars(expr) -> set:
+def variables_of(expr) -> set:
     """The variables in `expr` (TIR variables hash and compare by identity)."""
     import tvm_ffi
     from tvm.tirx import Var
