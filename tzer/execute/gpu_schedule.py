@@ -27,24 +27,35 @@ class NoKernel(TzerBug):
 
 
 def bind_blocks(mod: Any, threads: int = THREADS_PER_BLOCK) -> Any:
-    """Every block under main's root on its own kernel: its leading spatial loops fused, split into blocks of
-    `threads` threads and bound to blockIdx.x / threadIdx.x."""
+    """Every block under main's root that no loop binds to threads yet (a GPU mutation may have bound some) on its
+    own kernel: its leading spatial loops fused, split into blocks of `threads` threads and bound to blockIdx.x /
+    threadIdx.x."""
     from tvm.s_tir import Schedule
 
     sch = Schedule(mod)
     root = sch.get_sblock("root")
     for block in sch.get_child_blocks(root):
-        loops = _leading_spatial_loops(sch, block)
-        if not loops:
-            loops = [sch.add_unit_loop(block)]
-        fused = sch.fuse(*loops) if len(loops) > 1 else loops[0]
-        outer, inner = sch.split(fused, [None, threads])
-        sch.bind(outer, "blockIdx.x")
-        sch.bind(inner, "threadIdx.x")
+        if not is_thread_bound(sch, block):
+            bind_spatial(sch, block, threads)
     return sch.mod
 
 
-def _leading_spatial_loops(sch: Any, block: Any) -> list:
+def is_thread_bound(sch: Any, block: Any) -> bool:
+    """Whether a loop around `block` is bound to a GPU thread index already."""
+    return any(sch.get(loop).thread_binding is not None for loop in sch.get_loops(block))
+
+
+def bind_spatial(sch: Any, block: Any, threads: int) -> None:
+    """`block`'s leading spatial loops (a unit loop if it has none) fused, split by `threads` and bound to
+    blockIdx.x / threadIdx.x."""
+    loops = leading_spatial_loops(sch, block) or [sch.add_unit_loop(block)]
+    fused = sch.fuse(*loops) if len(loops) > 1 else loops[0]
+    outer, inner = sch.split(fused, [None, threads])
+    sch.bind(outer, "blockIdx.x")
+    sch.bind(inner, "threadIdx.x")
+
+
+def leading_spatial_loops(sch: Any, block: Any) -> list:
     """The outermost loops of `block`, up to the first that a reduction iterator of it depends on."""
     from tvm.tirx import IterVar
 

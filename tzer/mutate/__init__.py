@@ -59,6 +59,14 @@ SCHEDULE: dict[str, str] = {
 }
 
 MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("mutator", {**GENERAL, **WRAPPERS, **SCHEDULE})
+
+# GPU schedule mutators: tzer/mutate/gpu.py. Their own table: thread bindings mean nothing to the llvm target, so
+# the CPU campaign never draws them.
+GPU_MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("GPU mutator", {
+    "gpu_bind_threads": "tzer.mutate.gpu:gpu_bind_threads",
+    "gpu_cross_thread_reduction": "tzer.mutate.gpu:gpu_cross_thread_reduction",
+    "gpu_dlight": "tzer.mutate.gpu:gpu_dlight",
+})
 SEMANTICS_PRESERVING = frozenset(SCHEDULE)
 
 

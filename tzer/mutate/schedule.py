@@ -164,7 +164,7 @@ def _is_reduction(sch, block) -> bool:
     return any(iv.iter_type == IterVar.CommReduce for iv in sch.get(block).iter_vars)
 
 
-def _reduction_loops(sch, block) -> list:
+def reduction_loops(sch, block) -> list:
     """The loops of `block` that are bound to its reduction iterators and to nothing else."""
     from tvm.tirx import IterVar
 
@@ -328,7 +328,7 @@ def rfactor(sch, rng: random.Random) -> None:
     """Factor a reduction over one of its reduction loops into a partial-result block plus a final reduction."""
     # rfactor needs the block's one written buffer (a mutant's reduction may write none: a dropped store).
     sites = [(block, loop) for block in _blocks(sch) if _is_reduction(sch, block) and len(sch.get(block).writes) == 1
-             for loop in _reduction_loops(sch, block)]
+             for loop in reduction_loops(sch, block)]
     block, loop = _choose(rng, sites)
     ndim = len(sch.get(block).writes[0].source.shape)
     sch.rfactor(loop, rng.randint(0, ndim))  # factor_axis may also be ndim: the new axis goes last
@@ -344,7 +344,7 @@ def decompose_reduction(sch, rng: random.Random) -> None:
 
 def _loops_down_to_first_reduction(sch, block) -> list:
     """The loops of `block` from the outermost to its first reduction loop (all of them if none is found)."""
-    reductions = {sch.get_sref(loop) for loop in _reduction_loops(sch, block)}
+    reductions = {sch.get_sref(loop) for loop in reduction_loops(sch, block)}
     loops = []
     for loop in sch.get_loops(block):
         loops.append(loop)

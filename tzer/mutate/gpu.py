@@ -1,0 +1,84 @@
+"""GPU schedule mutation: thread bindings and dlight's rules, the schedules a CUDA build is fuzzed with.
+
+Like tzer/mutate/schedule.py's primitives, a binding primitive is `(sch, rng) -> None` wrapped in ScheduleMutator,
+so its trace is recorded and replays without redrawing; it acts on one block under the root (looked up by name)
+and leaves the others to the baseline schedule (tzer.execute.gpu_schedule.bind_blocks binds what is still
+unbound). dlight's rules are not schedule primitives (they build their own schedule), so `gpu_dlight` is a plain
+mutator: deterministic given the module and its rng. None of these belong to the CPU campaign's table (binding is
+meaningless on the llvm target): they form their own table, GPU_MUTATORS in tzer/mutate/__init__.py.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from tzer.mutate.schedule import NoSite, ScheduleMutator, is_tvm_error
+
+THREAD_COUNTS = (32, 64, 128, 256, 512, 1024)
+DLIGHT_RULES = ("Fallback", "Reduction", "GeneralReduction")
+
+
+def _unbound_root_blocks(sch) -> list:
+    """The blocks right under the root whose loops carry no thread binding yet, by name, in program order."""
+    from tzer.execute.gpu_schedule import is_thread_bound
+
+    root = sch.get_sblock("root")
+    return [sch.get_sblock(sch.get(child).name_hint) for child in sch.get_child_blocks(root)
+            if not is_thread_bound(sch, child)]
+
+
+def bind_threads(sch, rng: random.Random) -> None:
+    """One block's spatial loops over blockIdx.x / threadIdx.x, with a random number of threads per block."""
+    from tzer.execute.gpu_schedule import bind_spatial
+
+    blocks = _unbound_root_blocks(sch)
+    if not blocks:
+        raise NoSite()
+    bind_spatial(sch, rng.choice(blocks), rng.choice(THREAD_COUNTS))
+
+
+def cross_thread_reduction(sch, rng: random.Random) -> None:
+    """One reduction block's spatial loops over blockIdx.x, its innermost reduction loop bound to threadIdx.x: the
+    threads of a block reduce together (TVM lowers it with LowerCrossThreadReduction). `rng` picks the block."""
+    from tzer.execute.gpu_schedule import leading_spatial_loops
+    from tzer.mutate.schedule import reduction_loops
+
+    # Leaf blocks only: a block holding blocks (adaptive pooling's outer block) passes `bind`, then TVM's
+    # LowerCrossThreadReduction refuses it ("violates the condition #3").
+    sites = [block for block in _unbound_root_blocks(sch)
+             if not sch.get_child_blocks(block) and reduction_loops(sch, block)]
+    if not sites:
+        raise NoSite()
+    block = rng.choice(sites)
+    spatial = leading_spatial_loops(sch, block) or [sch.add_unit_loop(block)]
+    fused = sch.fuse(*spatial) if len(spatial) > 1 else spatial[0]
+    sch.bind(fused, "blockIdx.x")
+    # The whole innermost reduction loop, unsplit: a split whose factor does not divide it leaves a predicate, and
+    # TVM's LowerCrossThreadReduction then refuses the block ("reduction-related loops ... not the deepest").
+    sch.bind(reduction_loops(sch, block)[-1], "threadIdx.x")
+
+
+gpu_bind_threads = ScheduleMutator(bind_threads)
+gpu_cross_thread_reduction = ScheduleMutator(cross_thread_reduction)
+
+
+def gpu_dlight(mod: Any, rng: random.Random) -> Any:
+    """`mod` scheduled by one of dlight's GPU rules (drawn by `rng`), for the default CUDA target; None when the
+    rule declines (the module comes back unscheduled) or TVM refuses it."""
+    import tvm
+    from tvm.s_tir import dlight as dl
+
+    from tzer.execute.targets import CUDA
+
+    rule = getattr(dl.gpu, rng.choice(DLIGHT_RULES))()
+    copy = tvm.IRModule(dict(mod.functions_items()))  # dlight rewrites the module it is given
+    try:
+        with CUDA().tvm_target():
+            scheduled = dl.ApplyDefaultSchedule(rule)(copy)
+    except (RuntimeError, ValueError, TypeError) as error:
+        if not is_tvm_error(error):
+            raise
+        return None
+    attrs = scheduled["main"].attrs
+    return scheduled if attrs is not None and "tirx.is_scheduled" in attrs else None
