@@ -106,3 +106,26 @@ def test_gpu_mutators_schedule_for_the_gpu_and_traced_ones_replay(name, target):
         assert "__global__" in cuda_source(executable)
         built += 1
     assert built >= 2, f"{name} built fewer than 2 of {len(PROGRAMS)} programs"
+
+
+def test_a_kernel_with_more_threads_per_block_than_the_target_allows_is_built_and_caught(target):
+    """TVM builds 2048 threads per block for sm_90 (limit 1024) and nvcc accepts it: only the launch-limit oracle
+    sees it before a GPU would refuse the launch."""
+    import tvm
+    from tvm.s_tir import Schedule
+
+    from tzer.execute.gpu_schedule import leading_spatial_loops
+    from tzer.judge.launch_limits import launch_violations, threads_per_block
+
+    mod = _program("max_pool", 0)
+    baseline = cuda_source(tvm.compile(bind_blocks(mod), target=target))
+    assert set(threads_per_block(baseline).values()) == {64} and launch_violations(baseline, target) == []
+    sch = Schedule(mod)
+    block = sch.get_child_blocks(sch.get_sblock("root"))[0]
+    outer, inner = sch.split(sch.fuse(*leading_spatial_loops(sch, block)), [None, 2048])
+    sch.bind(outer, "blockIdx.x")
+    sch.bind(inner, "threadIdx.x")
+    source = cuda_source(tvm.compile(bind_blocks(sch.mod), target=target))  # TVM accepts it
+    [violation] = launch_violations(source, target)
+    assert violation.threads_per_block == 2048 and violation.limit == 1024
+    assert "2048 threads per block; the target allows 1024" in str(violation)
