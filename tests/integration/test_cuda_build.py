@@ -129,3 +129,18 @@ def test_a_kernel_with_more_threads_per_block_than_the_target_allows_is_built_an
     [violation] = launch_violations(source, target)
     assert violation.threads_per_block == 2048 and violation.limit == 1024
     assert "2048 threads per block; the target allows 1024" in str(violation)
+
+
+def test_a_recorded_gpu_dlight_step_replays(target):
+    """gpu_dlight has no trace: its step replays by running it again with its seed (tzer.mutate.apply)."""
+    import tvm_ffi
+
+    from tzer.mutate import GPU_MUTATORS, SEMANTICS_PRESERVING
+    from tzer.mutate.apply import apply_steps
+    from tzer.records import MutationStep
+
+    mod = _program("gem", 1)
+    expected = GPU_MUTATORS.get("gpu_dlight")(mod, random.Random(5))
+    assert expected is not None and "gpu_dlight" in SEMANTICS_PRESERVING
+    mutated = apply_steps(mod, [MutationStep("gpu_dlight", 5)])
+    assert tvm_ffi.structural_equal(mutated.mod, expected) and mutated.applied == (MutationStep("gpu_dlight", 5),)

@@ -5,7 +5,7 @@ input (TVM IR is immutable; build a new module), draws every choice from `rng` (
 returns None when it finds nothing to mutate. It need not guarantee validity: the engine checks every mutant with
 TVM's verifier and counts the ones TVM rejects as invalid, per mutator.
 
-Three tables name them, by what a mutant means:
+Four tables name them, by what a mutant means:
 - general TIR mutators change the program's meaning; their mutants are judged against a minimal lowering of the
   same mutant (opt-vs-unopt);
 - structural wrappers (Tzer's): wrap statements or expressions in loops, conditions, attributes, Let or Select;
@@ -13,6 +13,8 @@ Three tables name them, by what a mutant means:
 - schedule mutators apply S-TIR schedule primitives, which preserve the meaning; their mutants are judged against
   the unmutated program's PyTorch reference. Each also offers `traced(mod, rng) -> (mod, trace_json) | None`, and the
   trace, recorded in the step, replays it without redrawing.
+- GPU schedule mutators bind loops to GPU threads or apply dlight's rules; they keep the meaning too, but only a
+  CUDA build can use them, so the CPU campaign's table (MUTATORS) leaves them out; STEP_MUTATORS replays all.
 
 To add a mutator: write it in the module of its kind and add one line to that kind's table below.
 """
@@ -61,13 +63,18 @@ SCHEDULE: dict[str, str] = {
 MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("mutator", {**GENERAL, **WRAPPERS, **SCHEDULE})
 
 # GPU schedule mutators: tzer/mutate/gpu.py. Their own table: thread bindings mean nothing to the llvm target, so
-# the CPU campaign never draws them.
-GPU_MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("GPU mutator", {
+# the CPU campaign never draws them. They keep the program's meaning, like the schedule mutators.
+GPU: dict[str, str] = {
     "gpu_bind_threads": "tzer.mutate.gpu:gpu_bind_threads",
     "gpu_cross_thread_reduction": "tzer.mutate.gpu:gpu_cross_thread_reduction",
     "gpu_dlight": "tzer.mutate.gpu:gpu_dlight",
-})
-SEMANTICS_PRESERVING = frozenset(SCHEDULE)
+}
+GPU_MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("GPU mutator", GPU)
+
+# Every mutator a recorded step may name, for replay (tzer.mutate.apply).
+STEP_MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry(
+    "mutator", {**GENERAL, **WRAPPERS, **SCHEDULE, **GPU})
+SEMANTICS_PRESERVING = frozenset(SCHEDULE) | frozenset(GPU)
 
 
 def well_formed_or_none(mod: Any) -> Any:

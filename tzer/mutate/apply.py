@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from tzer.mutate import MUTATORS, SEMANTICS_PRESERVING
+from tzer.mutate import SEMANTICS_PRESERVING, STEP_MUTATORS
 from tzer.records import MutationStep
 
 
@@ -44,7 +44,7 @@ def _apply_step(mod: Any, step: MutationStep) -> tuple[Any, MutationStep] | None
         from tzer.mutate.schedule import replay_trace
 
         return replay_trace(mod, step.trace), step
-    mutator = MUTATORS.get(step.mutator)
+    mutator = STEP_MUTATORS.get(step.mutator)
     traced = getattr(mutator, "traced", None)
     for seed in range(step.seed, step.seed + MutationStep.SEED_TRIES):
         if traced is not None:
