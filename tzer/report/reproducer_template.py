@@ -172,8 +172,6 @@ def observe_out_of_bounds(mod, inputs, outputs):
 
 def child():
     """The TVM part, in a child process: prints one JSON line saying what happened (a crash prints nothing)."""
-    import tvm
-
     mod = scheduled_module(SCRIPT, CASE["steps"])
     inputs, out_shape, out_dtype = draw_inputs(mod)
     if CASE["kind"] == "out_of_bounds":
