@@ -33,24 +33,28 @@ def bind_blocks(mod: Any, threads: int = THREADS_PER_BLOCK) -> Any:
     from tvm.s_tir import Schedule
 
     sch = Schedule(mod)
-    root = sch.get_sblock("root")
-    for block in sch.get_child_blocks(root):
-        if not is_thread_bound(sch, block):
-            bind_spatial(sch, block, threads)
+    for block in unbound_root_blocks(sch):
+        bind_spatial(sch, block, threads)
     return sch.mod
 
 
-def is_thread_bound(sch: Any, block: Any) -> bool:
-    """Whether a loop around `block` is bound to a GPU thread index already."""
-    return any(sch.get(loop).thread_binding is not None for loop in sch.get_loops(block))
+def unbound_root_blocks(sch: Any) -> list:
+    """The blocks right under the root that no loop binds to a GPU thread index yet, in program order."""
+    root = sch.get_sblock("root")
+    return [child for child in sch.get_child_blocks(root)
+            if not any(sch.get(loop).thread_binding is not None for loop in sch.get_loops(child))]
+
+
+def fused_spatial_loop(sch: Any, block: Any) -> Any:
+    """`block`'s leading spatial loops fused into one (a new unit loop if it has none)."""
+    loops = leading_spatial_loops(sch, block) or [sch.add_unit_loop(block)]
+    return sch.fuse(*loops) if len(loops) > 1 else loops[0]
 
 
 def bind_spatial(sch: Any, block: Any, threads: int) -> None:
     """`block`'s leading spatial loops (a unit loop if it has none) fused, split by `threads` and bound to
     blockIdx.x / threadIdx.x."""
-    loops = leading_spatial_loops(sch, block) or [sch.add_unit_loop(block)]
-    fused = sch.fuse(*loops) if len(loops) > 1 else loops[0]
-    outer, inner = sch.split(fused, [None, threads])
+    outer, inner = sch.split(fused_spatial_loop(sch, block), [None, threads])
     sch.bind(outer, "blockIdx.x")
     sch.bind(inner, "threadIdx.x")
 

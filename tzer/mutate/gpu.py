@@ -13,26 +13,21 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tzer.mutate.schedule import NoSite, ScheduleMutator, is_tvm_error
+from tzer.execute.gpu_schedule import bind_spatial, fused_spatial_loop, unbound_root_blocks
+from tzer.mutate.schedule import NoSite, ScheduleMutator, is_tvm_error, reduction_loops
 
 THREAD_COUNTS = (32, 64, 128, 256, 512, 1024)
 DLIGHT_RULES = ("Fallback", "Reduction", "GeneralReduction")
 
 
-def _unbound_root_blocks(sch) -> list:
-    """The blocks right under the root whose loops carry no thread binding yet, by name, in program order."""
-    from tzer.execute.gpu_schedule import is_thread_bound
-
-    root = sch.get_sblock("root")
-    return [sch.get_sblock(sch.get(child).name_hint) for child in sch.get_child_blocks(root)
-            if not is_thread_bound(sch, child)]
+def _sites(sch) -> list:
+    """The unbound blocks under the root, each looked up by name: the trace names the block it binds."""
+    return [sch.get_sblock(sch.get(block).name_hint) for block in unbound_root_blocks(sch)]
 
 
 def bind_threads(sch, rng: random.Random) -> None:
     """One block's spatial loops over blockIdx.x / threadIdx.x, with a random number of threads per block."""
-    from tzer.execute.gpu_schedule import bind_spatial
-
-    blocks = _unbound_root_blocks(sch)
+    blocks = _sites(sch)
     if not blocks:
         raise NoSite()
     bind_spatial(sch, rng.choice(blocks), rng.choice(THREAD_COUNTS))
@@ -41,19 +36,14 @@ def bind_threads(sch, rng: random.Random) -> None:
 def cross_thread_reduction(sch, rng: random.Random) -> None:
     """One reduction block's spatial loops over blockIdx.x, its innermost reduction loop bound to threadIdx.x: the
     threads of a block reduce together (TVM lowers it with LowerCrossThreadReduction). `rng` picks the block."""
-    from tzer.execute.gpu_schedule import leading_spatial_loops
-    from tzer.mutate.schedule import reduction_loops
-
     # Leaf blocks only: a block holding blocks (adaptive pooling's outer block) passes `bind`, then TVM's
     # LowerCrossThreadReduction refuses it ("violates the condition #3").
-    sites = [block for block in _unbound_root_blocks(sch)
+    sites = [block for block in _sites(sch)
              if not sch.get_child_blocks(block) and reduction_loops(sch, block)]
     if not sites:
         raise NoSite()
     block = rng.choice(sites)
-    spatial = leading_spatial_loops(sch, block) or [sch.add_unit_loop(block)]
-    fused = sch.fuse(*spatial) if len(spatial) > 1 else spatial[0]
-    sch.bind(fused, "blockIdx.x")
+    sch.bind(fused_spatial_loop(sch, block), "blockIdx.x")
     # The whole innermost reduction loop, unsplit: a split whose factor does not divide it leaves a predicate, and
     # TVM's LowerCrossThreadReduction then refuses the block ("reduction-related loops ... not the deepest").
     sch.bind(reduction_loops(sch, block)[-1], "threadIdx.x")

@@ -121,9 +121,14 @@ def _blocks(sch) -> list:
     when names are unique, so a trace names the blocks it uses (GetSBlock) instead of their positions among the
     root's children: it replays on a program reduced around those blocks (tzer.triage.reduce); the position
     lookups, then unused, leave the simplified trace."""
-    found = _descendants(sch, sch.get_sblock("root"))
-    names = [sch.get(block).name_hint for block in found]
-    return [sch.get_sblock(name) for name in names] if len(set(names)) == len(names) else found
+    return by_name(sch, _descendants(sch, sch.get_sblock("root")))
+
+
+def by_name(sch, blocks: list) -> list:
+    """`blocks` each looked up again by its name (GetSBlock in a trace) when their names are unique; else as they
+    are (a lookup by a name two blocks share would fail)."""
+    names = [sch.get(block).name_hint for block in blocks]
+    return [sch.get_sblock(name) for name in names] if len(set(names)) == len(names) else blocks
 
 
 def _descendants(sch, parent) -> list:

@@ -14,6 +14,11 @@ from typing import Any
 from tzer.records import MutationStep, PassConfig, Signature, content_hash
 
 
+def is_tvm_json(program: str) -> bool:
+    """Whether a program text is TVM's JSON (tzer.triage.check.module_text) rather than TVMScript."""
+    return program.lstrip().startswith("{")
+
+
 @dataclasses.dataclass(frozen=True)
 class ScriptCase:
     script: str  # TVMScript (or TVM's JSON: tzer.triage.check.module_text) of the module before `steps`
@@ -69,7 +74,7 @@ class ScriptCase:
 
     @property
     def is_tvmscript(self) -> bool:
-        return not self.script.lstrip().startswith("{")
+        return not is_tvm_json(self.script)
 
     @property
     def lines(self) -> int:

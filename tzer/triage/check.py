@@ -28,7 +28,7 @@ from tzer.mutate.apply import apply_steps
 from tzer.records import Execution, Invalidity, PassConfig, Stage, Symptom, Verdict
 from tzer.runner import failure_execution, introduced_out_of_bounds, minimal_lowering_outputs, program_texts
 from tzer.triage.blame import blame_mismatch
-from tzer.triage.case import ScriptCase
+from tzer.triage.case import ScriptCase, is_tvm_json
 
 
 def parse(script: str) -> Any:
@@ -36,7 +36,7 @@ def parse(script: str) -> Any:
     back; see `module_text`); raises what TVM's parser raises."""
     import tvm
 
-    if script.lstrip().startswith("{"):
+    if is_tvm_json(script):
         return tvm.ir.load_json(script)
     return tvm.script.from_source(script)
 

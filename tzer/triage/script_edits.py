@@ -6,8 +6,9 @@ candidates in one fixed order over the tree, so `candidate(source, i)` is determ
 
 - `bypass_buffer`: cut an intermediate buffer out of the dataflow in one move: its producing loop nests and its
   allocation go, and its consumers read instead what its producer read (of the same shape and dtype: the operator
-  is skipped), else an input of that shape and dtype (data still varies), else the constant 1. Dropping a producer alone leaves its consumers reading unwritten memory (an invalid candidate), so
-  this is how a long chain of operators shrinks to the few the bug needs.
+  is skipped), else an input of that shape and dtype (data still varies), else the constant 1. Dropping a producer
+  alone leaves its consumers reading unwritten memory (an invalid candidate), so this is how a long chain of
+  operators shrinks to the few the bug needs.
 - `unwrap_unit_loop`: replace a loop nest whose extents are all 1 by its body, its loop variables (and the block
   iterators bound to them alone) by 0: a block needs no loop to run once.
 - `drop_statement`: remove one statement (a whole loop nest with its blocks, a buffer allocation, a store,
@@ -250,9 +251,7 @@ def _read_by_producer(tree: ast.AST, buffer: str) -> list[str]:
 
 
 def _writes(statement: ast.stmt, buffer: str) -> bool:
-    return any(isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript) and
-               isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == buffer
-               for node in ast.walk(statement))
+    return any(isinstance(node, ast.Assign) and _mentions(node.targets[0], buffer) for node in ast.walk(statement))
 
 
 def _mentions(node: ast.AST, buffer: str) -> bool:
