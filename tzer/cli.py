@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--time", type=str, help="time budget: seconds (300) or with a unit (90s, 5m, 1h)")
     fuzz.add_argument("--iterations", type=int, help="stop after this many executions")
     fuzz.add_argument("--seed", type=int, help="campaign seed (default: random, printed and stored)")
-    fuzz.add_argument("--target", default="llvm")
+    fuzz.add_argument("--target", default="llvm",
+                      help="llvm (default), cuda (nvcc oracles; runs on a GPU where one is present), or both: "
+                           "llvm,cuda (adds the CPU-vs-CUDA differential on a GPU)")
     fuzz.add_argument("--mode", default="joint",
                       help="joint (IR and pass mutation, Tzer's scheme; default), ir, pass, or generate (no mutation)")
     fuzz.add_argument("--n-max", type=int, default=4,
@@ -170,12 +172,16 @@ def _run_fuzz(args: argparse.Namespace) -> int:
 
             from tzer.triage.findings import CampaignTriage
 
-            backend = make_backend(config, Runner(config.target, coverage=coverage))
-            triage = CampaignTriage(config.target, config.limits, config.reduce_seconds) \
-                if config.reduce_seconds > 0 else None
-            engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last, triage=triage)
-            _install_stop_handlers(engine)
-            result = engine.run()
+            runner = Runner(config.target, coverage=coverage)
+            try:
+                backend = make_backend(config, runner)
+                triage = CampaignTriage(config.target, config.limits, config.reduce_seconds) \
+                    if config.reduce_seconds > 0 else None
+                engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last, triage=triage)
+                _install_stop_handlers(engine)
+                result = engine.run()
+            finally:
+                runner.close()
     with open_store(config.store) as store:
         findings = [f for f in store.findings() if any(o.campaign_id == result.campaign_id for o in f.history)]
     console.print(campaign_summary(result, findings, config.store))
@@ -322,6 +328,11 @@ def _run_repro(args: argparse.Namespace) -> int:
 
     with open_store(args.store) as store:
         finding = _stored_finding(store, args.finding_id, args.store)
+        from tzer.judge.cuda import is_cuda_signature
+
+        if is_cuda_signature(finding.signature):
+            raise UserError(f"finding {finding.id} was seen on the CUDA build: reproducers of CUDA findings are not "
+                            f"written yet (its stored program is the CUDA build's: tzer findings --full)")
         from tzer.report.repro import reproducer  # imports TVM
         from tzer.triage.extract import script_cases
 

@@ -280,7 +280,10 @@ class Engine:
             stats, elapsed=self._elapsed(), executions=stats.executions + 1, invalid=invalid,
             findings=stats.findings + int(found), new_findings=new_findings, coverage=len(self.features),
             mutators=self.scheduler.mutator_stats(),
-            native_coverage=self.coverage.total() if self.coverage.points else None)
+            native_coverage=self.coverage.total() if self.coverage.points else None,
+            nvcc_checked=stats.nvcc_checked + int(execution.nvcc_accepted is not None),
+            nvcc_accepted=stats.nvcc_accepted + int(bool(execution.nvcc_accepted)),
+            gpu_runs=stats.gpu_runs + int(execution.gpu_ran))
         if time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
             self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
             self._last_checkpoint = time.monotonic()

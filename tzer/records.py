@@ -43,6 +43,8 @@ class Symptom(enum.IntEnum):
     OUT_OF_MEMORY = 5
     MISMATCH = 6  # wrong numbers
     OUT_OF_BOUNDS = 7  # a semantics-preserving transformation made the program access memory out of bounds
+    REJECTED_CODE = 8  # TVM generated code that the target's own compiler rejects (nvcc on TVM's CUDA C)
+    LAUNCH_LIMIT = 9  # TVM built a kernel whose launch exceeds the target's limits (threads per block)
 
 
 class Verdict(enum.IntEnum):
@@ -62,6 +64,8 @@ class Invalidity(enum.IntEnum):
     REFERENCE_FAILED = 4  # the minimal lowering of the mutant fails: TVM rejects the program itself
     MISUSED_PIPELINE = 5  # TVM rejects a pass sequence that runs passes where they are not supported
     UNINITIALIZED_READ = 6  # the mutant's output depends on memory it never wrote (tzer.judge.initialization)
+    NO_GPU_SCHEDULE = 7  # tzer's baseline GPU schedule cannot bind the loops a mutator left (tzer.judge.cuda)
+    UNSUPPORTED_ON_TARGET = 8  # the mutant uses what the target refuses by design (global memory in a CUDA kernel)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +237,8 @@ class Execution:
     new_coverage: int = 0  # native coverage points this case was the first of the campaign to cover
     pass_coverage: tuple[tuple[str, int], ...] = ()  # of those, each pass's of the fuzzed compile, in order run
     blame: tuple[str, ...] = ()  # a mismatch's guilty passes (bisection), or the mutation step that broke it
+    nvcc_accepted: bool | None = None  # a CUDA build's source through nvcc; None: no CUDA source was checked
+    gpu_ran: bool = False  # the CUDA build ran on a GPU (tzer.execute.gpu_worker)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -303,6 +309,9 @@ class CampaignStats:
     coverage: int | None = None  # distinct feedback features seen (tzer.observe)
     mutators: tuple[tuple[str, MutatorStats], ...] = ()  # by mutator name, sorted
     native_coverage: int | None = None  # native coverage points covered (tzer.observe.coverage); None: no provider
+    nvcc_checked: int = 0  # CUDA sources compiled by the nvcc oracle
+    nvcc_accepted: int = 0  # of those, the ones nvcc compiled
+    gpu_runs: int = 0  # CUDA builds run on a GPU
 
     @property
     def valid(self) -> int:
@@ -319,6 +328,9 @@ class CampaignStats:
             "coverage": self.coverage,
             "mutators": {name: stats.to_json() for name, stats in self.mutators},
             "native_coverage": self.native_coverage,
+            "nvcc_checked": self.nvcc_checked,
+            "nvcc_accepted": self.nvcc_accepted,
+            "gpu_runs": self.gpu_runs,
         }
 
     @classmethod
@@ -326,4 +338,5 @@ class CampaignStats:
         mutators = tuple(sorted((name, MutatorStats.from_json(value))
                                 for name, value in data.get("mutators", {}).items()))
         return cls(data["elapsed"], data["executions"], data["invalid"], data["findings"], data["new_findings"],
-                   data["coverage"], mutators, data.get("native_coverage"))
+                   data["coverage"], mutators, data.get("native_coverage"), data.get("nvcc_checked", 0),
+                   data.get("nvcc_accepted", 0), data.get("gpu_runs", 0))

@@ -16,13 +16,15 @@ import numpy as np
 from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, RunResult
 from tzer.execute.pipeline import MINIMAL_PIPELINE
+from tzer.execute.targets import CUDA, HOST, target_names
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
+from tzer.judge.cuda import CudaCase, CudaJudge
 from tzer.judge.oracles import ORACLES, Evidence, Oracle
 from tzer.judge.signature import error_signature, key_line, mismatch_signature, names_in_script
 from tzer.judge.tolerance import Comparison
-from tzer.mutate.apply import apply_steps, preserves_semantics
+from tzer.mutate.apply import apply_steps, preserves_semantics, split_gpu_steps
 from tzer.observe import FEEDBACK
 from tzer.observe.coverage import CaseMeter, CoverageProvider, NoCoverage
 from tzer.observe.pass_effects import compute_dtypes
@@ -59,8 +61,12 @@ def program_texts(mod: Any) -> tuple[str, str]:
 class Runner:
     case_type = TestCase  # what it executes (the fork server decodes cases as this)
 
-    def __init__(self, target: str, feedback: str = "pass_effects", coverage: CoverageProvider | None = None):
-        """`coverage`: a provider already attached to TVM in this process (tzer.observe.coverage), or none."""
+    def __init__(self, target: str, feedback: str = "pass_effects", coverage: CoverageProvider | None = None,
+                 gpu: Any = "auto"):
+        """`target`: a target spec (tzer.execute.targets: "llvm", "cuda", "llvm,cuda"); `coverage`: a provider
+        already attached to TVM in this process (tzer.observe.coverage), or none; `gpu`: for a CUDA target, the
+        GPU worker to run its builds in (tzer.execute.gpu_worker), None for none, or "auto": one where this
+        machine has a GPU."""
         import torch
         import tvm
 
@@ -68,9 +74,22 @@ class Runner:
         torch.set_num_threads(1)
         self.tvm_version = tvm.__version__
         self.target = target
-        self.executor = Executor(target)
+        self.targets = target_names(target)
+        self.executor = Executor(HOST)  # the CPU build, and tzer's own references whatever the targets
         self.feedback = FEEDBACK.get(feedback)()
         self.coverage = coverage or NoCoverage()
+        self.cuda: CudaJudge | None = None
+        if "cuda" in self.targets:
+            if gpu == "auto":
+                from tzer.execute.gpu_worker import GpuWorker, gpu_available
+
+                gpu = GpuWorker(CUDA().arch) if gpu_available() else None
+            self.cuda = CudaJudge(self.tvm_version, gpu)
+
+    def close(self) -> None:
+        """Stop the GPU worker, if one runs."""
+        if self.cuda is not None and self.cuda.gpu is not None:
+            self.cuda.gpu.close()
 
     def execute(self, test_case: TestCase, listener: ExecutionListener = QUIET) -> Execution:
         """Build, mutate, compile, run and judge one test case. The steps of the Execution it returns are the steps
@@ -86,9 +105,10 @@ class Runner:
             raise TzerBug(f"runner for {self.target} got a test case for {test_case.target}")
         listener.stage(Stage.BUILD)
         program = build(test_case)
-        mutated = apply_steps(program.mod, test_case.mutations)
+        host_steps, gpu_steps = split_gpu_steps(test_case.mutations)
+        mutated = apply_steps(program.mod, host_steps)
         if mutated.mod is None:
-            failed = test_case.mutations[len(mutated.applied)]
+            failed = host_steps[len(mutated.applied)]
             return self._invalid(Invalidity.NO_SITE, f"{failed.mutator} found no site", mutated.applied)
         mod = mutated.mod
         inputs = draw_inputs(program.inputs, test_case.input_seed)
@@ -104,11 +124,38 @@ class Runner:
             if isinstance(lowered_reference, Execution):
                 return dataclasses.replace(lowered_reference, applied=mutated.applied)
         instruments = self.feedback.instruments() + ([meter.instrument()] if self.coverage.points else [])
-        result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
-                                   listener, instruments)
-        execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, mutated.applied,
-                                listener)
-        return dataclasses.replace(execution, applied=mutated.applied, features=self.feedback.features(mod))
+        execution, cpu_output = None, None
+        if HOST in self.targets:
+            result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
+                                       listener, instruments)
+            execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, mutated.applied,
+                                    listener)
+            cpu_output = result.output
+        if self.cuda is not None and (execution is None or execution.verdict is Verdict.PASS):
+            execution = self._judge_cuda(test_case, program, mod, gpu_steps, inputs, lowered_reference,
+                                         cpu_output, listener, instruments)
+            execution = dataclasses.replace(execution, applied=mutated.applied + execution.applied)
+        else:
+            execution = dataclasses.replace(execution, applied=mutated.applied)
+        return dataclasses.replace(execution, features=self.feedback.features(mod))
+
+    def _judge_cuda(self, test_case: TestCase, program: Program, mod: Any, gpu_steps: tuple[MutationStep, ...],
+                    inputs: list, lowered_reference: Any, cpu_output: Any, listener: ExecutionListener,
+                    instruments: list) -> Execution:
+        """The CUDA build of the mutant (tzer.judge.cuda), judged by the oracle the CPU build is judged by and,
+        where the CPU build ran, against its output."""
+        dtypes = compute_dtypes(mod)
+        oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
+
+        def expected(output: Any) -> Comparison:
+            return oracle.judge(Evidence(program, inputs, output, lowered_reference, dtypes))
+
+        def against_cpu(output: Any) -> Comparison:
+            return self.oracles["cpu_vs_cuda"].judge(Evidence(program, inputs, output, cpu_output, dtypes))
+
+        case = CudaCase(program, mod, gpu_steps, test_case.passes, inputs, expected,
+                        against_cpu if cpu_output is not None else None, not test_case.mutations)
+        return self.cuda.judge(case, listener, instruments)
 
     def _lowered_reference(self, program: Program, mod: Any, inputs: list, listener: ExecutionListener):
         """The mutant's output under the minimal lowering, all loops serial; or the INVALID Execution saying why
@@ -172,12 +219,15 @@ class Runner:
         from tzer.generate import draw_test_case
 
         for generator in ("max_pool", "conv"):
-            self.execute(draw_test_case(random.Random(0), generator, self.target))
+            execution = self.execute(draw_test_case(random.Random(0), generator, self.target))
+            if execution.verdict is not Verdict.PASS:
+                raise TzerBug(f"the warm-up's unmutated {generator} program does not pass on {self.target}: "
+                              f"{execution.error[:2000]}")
 
     def program_texts(self, test_case: TestCase) -> tuple[str, str]:
         """TVMScript and TVM JSON of a test case's program, mutated (for findings the runner did not finish
         itself)."""
-        mutated = apply_steps(build(test_case).mod, test_case.mutations)
+        mutated = apply_steps(build(test_case).mod, split_gpu_steps(test_case.mutations)[0])
         if mutated.mod is None:
             raise TzerBug(f"the mutation steps of a finding no longer apply: {test_case.mutations}")
         return program_texts(mutated.mod)

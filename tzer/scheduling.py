@@ -2,7 +2,8 @@
 
 - generate: fresh programs from the generators, nothing else (the baseline of the ablations).
 - ir: a seed pool of (program, pass sequence) entries; each test case is an entry with one more IR mutation (a
-  general mutator, a structural wrapper or a schedule primitive; tzer.mutate).
+  general mutator, a structural wrapper or a schedule primitive; tzer.mutate; for a CUDA target, a GPU schedule
+  mutator too: GPU steps stay a suffix of the steps, and a program mutation drops them, to be drawn anew).
 - pass: the same pool; each test case is an entry with a mutated pass sequence or PassContext config
   (tzer.mutate.passes).
 - joint (Tzer, OOPSLA 2022): an entry is mutated in IR until `n_max` tries in a row bring no new feedback, then it
@@ -24,6 +25,7 @@ import dataclasses
 import random
 from typing import Any
 
+from tzer.execute.targets import uses_gpu
 from tzer.records import Execution, Invalidity, MutationStep, MutatorStats, TestCase, Verdict
 from tzer.registry import Registry
 
@@ -55,6 +57,7 @@ class Scheduler:
         self._next_id = 0
         self._stats: dict[str, MutatorStats] = {}
         self._origins: dict[str, collections.deque[Origin]] = collections.defaultdict(collections.deque)
+        self._gpu = uses_gpu(getattr(config, "target", "llvm"))  # GPU schedule mutators are drawn too
 
     # What the engine calls
 
@@ -115,14 +118,19 @@ class Scheduler:
         return None
 
     def _ir_mutation(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
-        from tzer.mutate import MUTATORS
+        from tzer.mutate import GPU_MUTATORS, MUTATORS
+        from tzer.mutate.apply import split_gpu_steps
 
         test_case = entry.test_case
         if len(test_case.mutations) >= MAX_STEPS:
             return None
-        name = self._choose(MUTATORS.names())
+        name = self._choose(MUTATORS.names() + (GPU_MUTATORS.names() if self._gpu else []))
         step = MutationStep(name, self.rng.getrandbits(32))
-        return dataclasses.replace(test_case, mutations=test_case.mutations + (step,)), name
+        if name in GPU_MUTATORS:
+            mutations = test_case.mutations + (step,)
+        else:  # a change of the program: its GPU schedule (a suffix of GPU steps) is drawn anew after it
+            mutations = split_gpu_steps(test_case.mutations)[0] + (step,)
+        return dataclasses.replace(test_case, mutations=mutations), name
 
     def _pass_mutation(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
         from tzer.mutate.passes import MISORDER, PASS_MUTATORS

@@ -18,6 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from tzer.engine import CampaignResult, Progress
+from tzer.records import CampaignStats
 from tzer.store.base import CampaignRecord, StoredFinding
 
 PLAIN_LINE_SECONDS = 5.0
@@ -27,14 +28,23 @@ def _rate(executions: int, elapsed: float) -> float:
     return executions / elapsed if elapsed > 0 else 0.0
 
 
+def gpu_checks(s: CampaignStats) -> str:
+    """The CUDA oracles' counts ("nvcc 40/41 (98%)  gpu runs 12"); empty for a campaign without a CUDA build."""
+    if not s.nvcc_checked and not s.gpu_runs:
+        return ""
+    rate = 100.0 * s.nvcc_accepted / s.nvcc_checked if s.nvcc_checked else 0.0
+    return f"nvcc {s.nvcc_accepted}/{s.nvcc_checked} compiled ({rate:.0f}%)  gpu runs {s.gpu_runs}"
+
+
 def status_line(progress: Progress) -> str:
     s = progress.stats
     symptoms = ", ".join(f"{name} {count}" for name, count in progress.by_symptom) or "none"
     busy = sum(w.state != "idle" for w in progress.workers)
     workers = f"  workers {busy}/{len(progress.workers)} busy" if progress.workers else ""
     covered = f"  cov {s.native_coverage}" if s.native_coverage is not None else ""
+    gpu = f"  {gpu_checks(s)}" if gpu_checks(s) else ""
     return (f"[{progress.phase.value}] {s.elapsed:7.1f}s  execs {s.executions}  {_rate(s.executions, s.elapsed):.2f}/s"
-            f"{covered}  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
+            f"{covered}{gpu}  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
 
 
 def _dashboard(progress: Progress | None) -> Panel:
@@ -51,6 +61,8 @@ def _dashboard(progress: Progress | None) -> Panel:
     table.add_row("valid / invalid", f"{s.valid} / {s.invalid}")
     if s.native_coverage is not None:
         table.add_row("coverage", f"{s.native_coverage} points of libtvm_compiler.so covered")
+    if gpu_checks(s):
+        table.add_row("CUDA", gpu_checks(s))
     table.add_row("feedback", f"{s.coverage or 0} features seen")
     busiest = sorted(s.mutators, key=lambda item: -item[1].tries)[:6]
     table.add_row("mutators", "  ".join(f"{name} {m.valid}/{m.tries}" for name, m in busiest) or "-")
@@ -133,6 +145,8 @@ def campaign_summary(result: CampaignResult, findings: Sequence[StoredFinding], 
         f"valid {s.valid}, invalid {s.invalid}; phases: {phases}",
         f"findings: {s.findings} occurrence(s), {s.new_findings} new signature(s); store: {store}",
     ]
+    if gpu_checks(s):
+        lines.insert(2, f"CUDA: {gpu_checks(s)}")
     return Group(*lines, findings_table(findings, "findings of this campaign") if findings else "no findings")
 
 

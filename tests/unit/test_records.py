@@ -138,7 +138,8 @@ def test_campaign_stats_valid_and_json():
     assert stats.valid == 7
     assert stats.to_json() == {
         "elapsed": 1.235, "executions": 10, "valid": 7, "invalid": 3, "findings": 2, "new_findings": 1,
-        "coverage": None, "mutators": {}, "native_coverage": 4321,
+        "coverage": None, "mutators": {}, "native_coverage": 4321, "nvcc_checked": 0, "nvcc_accepted": 0,
+        "gpu_runs": 0,
     }
     assert CampaignStats.from_json(stats.to_json()) == dataclasses.replace(stats, elapsed=1.235)
 

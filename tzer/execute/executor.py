@@ -86,8 +86,9 @@ def _failure(stage: Stage, exc: BaseException, guilty_pass: str = "") -> Failure
 class Executor:
     """Runs programs on one target. Construct once per worker process (it imports TVM)."""
 
-    def __init__(self, target: str):
-        self.target: Target = TARGETS.get(target)()
+    def __init__(self, target: str | Target):
+        """`target`: a registered target's name, or a Target (e.g. CUDA for another architecture)."""
+        self.target: Target = TARGETS.get(target)() if isinstance(target, str) else target
         self._tvm_target = self.target.tvm_target()
         self._device = self.target.device()
 

@@ -33,8 +33,11 @@ def bind_blocks(mod: Any, threads: int = THREADS_PER_BLOCK) -> Any:
     from tvm.s_tir import Schedule
 
     sch = Schedule(mod)
-    for block in unbound_root_blocks(sch):
-        bind_spatial(sch, block, threads)
+    # One block at a time, asking again after each: blocks that share loops with a bound one (rfactor and
+    # compute_at nest several under one loop) are then in its kernel, and binding them again would nest one
+    # blockIdx.x in another, which TVM accepts and then fails to lower.
+    while unbound := unbound_root_blocks(sch):
+        bind_spatial(sch, unbound[0], threads)
     return sch.mod
 
 
@@ -60,8 +63,9 @@ def bind_spatial(sch: Any, block: Any, threads: int) -> None:
 
 
 def leading_spatial_loops(sch: Any, block: Any) -> list:
-    """The outermost loops of `block`, up to the first that a reduction iterator of it depends on."""
-    from tvm.tirx import IterVar
+    """The outermost loops of `block`, up to the first that a reduction iterator of it depends on or that is not
+    serial (a CPU schedule mutator made it parallel, vectorized or unrolled: such a loop cannot be fused)."""
+    from tvm.tirx import ForKind, IterVar
 
     from tzer.mutate.schedule import block_realize, variables_of
 
@@ -72,7 +76,8 @@ def leading_spatial_loops(sch: Any, block: Any) -> list:
             reduce_vars |= variables_of(value)
     leading = []
     for loop in sch.get_loops(block):
-        if sch.get(loop).loop_var in reduce_vars:
+        node = sch.get(loop)
+        if node.loop_var in reduce_vars or node.kind != ForKind.SERIAL:
             break
         leading.append(loop)
     return leading

@@ -68,7 +68,19 @@ class MinimalLoweringOracle(Oracle):
         return compare_runs(evidence.output, evidence.lowered_reference, spec.dtype, tolerance)
 
 
+class CpuVsCudaOracle(Oracle):
+    """The CUDA build's output against the CPU build's (both of the same mutant, the CPU one already judged right
+    by its own oracle), under the run-to-run tolerance: the CPU-vs-CUDA differential."""
+
+    name = "cpu_vs_cuda"
+
+    def judge(self, evidence: Evidence) -> Comparison:
+        assert evidence.lowered_reference is not None, "the runner passes the CPU build's output"
+        return MinimalLoweringOracle().judge(evidence)
+
+
 ORACLES: Registry[type[Oracle]] = Registry("oracle", {
     "reference": "tzer.judge.oracles:ReferenceOracle",
     "minimal_lowering": "tzer.judge.oracles:MinimalLoweringOracle",
+    "cpu_vs_cuda": "tzer.judge.oracles:CpuVsCudaOracle",
 })

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from tzer.mutate import SEMANTICS_PRESERVING, STEP_MUTATORS
+from tzer.mutate import GPU, SEMANTICS_PRESERVING, STEP_MUTATORS
 from tzer.records import MutationStep
 
 
@@ -26,6 +26,19 @@ class Mutated:
 def preserves_semantics(steps: Sequence[MutationStep]) -> bool:
     """Whether every step keeps the program's meaning, so its PyTorch reference still holds."""
     return all(step.mutator in SEMANTICS_PRESERVING for step in steps)
+
+
+def split_gpu_steps(steps: Sequence[MutationStep]) -> tuple[tuple[MutationStep, ...], tuple[MutationStep, ...]]:
+    """A test case's steps as (the program's, the GPU schedule's). GPU steps come last (the scheduler keeps them
+    a suffix), so the CPU build is the program without them and the CUDA build the program with them; a GPU step
+    anywhere else is tzer's error."""
+    first_gpu = next((i for i, step in enumerate(steps) if step.mutator in GPU), len(steps))
+    host, gpu = tuple(steps[:first_gpu]), tuple(steps[first_gpu:])
+    if any(step.mutator not in GPU for step in gpu):
+        from tzer.errors import TzerBug
+
+        raise TzerBug(f"a GPU mutation step before a CPU one: {[step.mutator for step in steps]}")
+    return host, gpu
 
 
 def apply_steps(mod: Any, steps: Sequence[MutationStep]) -> Mutated:

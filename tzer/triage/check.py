@@ -19,6 +19,7 @@ import numpy as np
 
 from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure
+from tzer.execute.targets import HOST, target_names
 from tzer.generate.graph import TensorSpec
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import determined
@@ -76,7 +77,9 @@ class ScriptRunner:
 
         self.tvm_version = tvm.__version__
         self.target = target
-        self.executor = Executor(target)
+        if HOST not in target_names(target):
+            raise TzerBug(f"script cases are checked on {HOST}, which target {target!r} does not name")
+        self.executor = Executor(HOST)  # a campaign's CPU-side findings; CUDA ones are not reduced yet
 
     def warm_up(self) -> None:
         """Pay lazy initialisation (LLVM, the JIT) once, before the fork server forks its children."""

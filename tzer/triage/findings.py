@@ -54,8 +54,12 @@ def canonical_script(script: str) -> str:
 def not_reducible(finding: StoredFinding) -> str | None:
     """Why `finding` is not reduced, or None: a hang or an exhausted memory makes every check of a candidate last
     its time limit (a timeout is retried with longer limits), minutes per check."""
+    from tzer.judge.cuda import is_cuda_signature
+
     if finding.signature.symptom in (Symptom.TIMEOUT, Symptom.OUT_OF_MEMORY):
         return f"a {finding.signature.symptom.name.lower()} is not reduced: every check would run to its limit"
+    if is_cuda_signature(finding.signature):
+        return "a finding of the CUDA build is not reduced yet: the reducer checks its candidates on llvm"
     return None
 
 
@@ -107,14 +111,22 @@ class CampaignTriage:
     def __call__(self, store: Store, finding_ids: list[int], should_stop: Callable[[], bool]) -> None:
         from tzer.report.repro import reproducer
 
+        reducible = []
+        for finding_id in finding_ids:
+            finding = store.finding(finding_id)
+            assert finding is not None, "the campaign stored it"
+            reason = not_reducible(finding)
+            if reason is None:
+                reducible.append(finding_id)
+            else:
+                print(f"tzer: finding {finding_id} not reduced: {reason}", file=sys.stderr)
+        if not reducible:
+            return
         with checking(self.target, self.limits) as checker:
-            for finding_id in finding_ids:
+            for finding_id in reducible:
                 if should_stop():
                     return
                 finding = store.finding(finding_id)
-                assert finding is not None, "the campaign stored it"
-                if not_reducible(finding):
-                    continue
                 reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
                 if isinstance(reduction, NotReduced):
                     print(f"tzer: finding {finding_id} not reduced: {reduction.reason}", file=sys.stderr)
