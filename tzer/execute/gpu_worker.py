@@ -215,7 +215,11 @@ def _supervise(directory: str, arch: str, parent: int) -> None:
 
 def _serve(directory: str, arch: str) -> None:
     """Listen on the socket and answer one request at a time."""
+    from tzer.execute.sandbox import die_with_parent
+
+    die_with_parent(os.getppid())  # the supervisor killed by SIGKILL takes its server along
     import tvm  # noqa: F401  (before the socket exists: clients wait for it, not for the import)
+    import tvm.support.nvcc  # noqa: F401  (registers tvm_callback_cuda_compile, which loading a CUDA module calls)
 
     from tzer.execute.executor import Executor
     from tzer.execute.targets import CUDA

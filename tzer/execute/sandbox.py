@@ -359,7 +359,7 @@ def _child_main(runner: Any, from_parent: int, to_parent: int, marker: mmap.mmap
                 limits: Limits, base_address_space: int, parent: int) -> None:
     status = 0
     try:
-        _die_with_parent(parent)
+        die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         stderr = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
@@ -389,7 +389,7 @@ def _child_main(runner: Any, from_parent: int, to_parent: int, marker: mmap.mmap
         os._exit(status)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """The kernel kills this child when its parent dies, even by kill -9: no orphan is ever left behind."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
