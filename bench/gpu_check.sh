@@ -83,7 +83,7 @@ PY
 note "findings: $(head -1 "$out/findings.txt"); CPU-vs-CUDA mismatches: $(grep -c 'cuda vs llvm' "$out/findings.txt")"
 
 # 4. The GPU tier, and the GPU worker's crash isolation on a GPU.
-timeout 150 python3 -m pytest -q -p no:cacheprovider -rsx \
+timeout 220 python3 -m pytest -q -p no:cacheprovider -rsx \
     tests/gpu "tests/integration/test_cuda_runner.py::test_the_gpu_worker_answers_and_survives_a_crash" \
     > "$out/gpu_tier.log" 2>&1
 status=$?

@@ -68,3 +68,18 @@ def test_a_wrong_gpu_output_is_a_mismatch_of_the_cuda_build(runner, monkeypatch)
     execution = runner.execute(draw_test_case(random.Random(0), "avg_pool", "llvm,cuda"))
     assert execution.verdict is Verdict.FINDING and execution.gpu_ran
     assert execution.signature.symptom is Symptom.MISMATCH and execution.signature.detail.startswith("cuda: ")
+
+
+def test_a_forked_campaign_runs_on_the_gpu(cli):
+    # Seen on the device machine before NvccHook: TVM's own CUDA hook (NVRTC) started the CUDA runtime in the warm
+    # parent, and every forked child's CUDA build then failed with cudaErrorInitializationError.
+    import json
+
+    result = cli.run("fuzz", "--target", "llvm,cuda", "--iterations", "12", "--jobs", "2", "--seed", "3",
+                     "--store", "g.db", "--coverage", "none", "--no-reduce", "--warm-up-passes", "1",
+                     "--generator", "max_pool", "--generator", "conv")
+    assert result.returncode == 0, result.stderr
+    campaign = json.loads(cli.run("stats", "--store", "g.db", "--format", "json").stdout)["campaigns"][0]
+    assert campaign["gpu_runs"] > 0 and campaign["nvcc_checked"] > 0, campaign
+    findings = json.loads(cli.run("findings", "--store", "g.db", "--format", "json").stdout)
+    assert not [f for f in findings if "Initialization" in f["detail"]], findings

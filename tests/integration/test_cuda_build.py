@@ -75,6 +75,39 @@ def test_nvcc_accepts_what_tvm_wrote_and_rejects_a_broken_kernel(target):
     assert not rejected.accepted and "error" in rejected.error
 
 
+@needs_nvcc
+def test_the_nvcc_hook_compiles_what_tvm_hands_it_once_and_keeps_the_verdict(target):
+    # On a GPU machine TVM calls tvm_callback_cuda_compile during tvm.compile; tzer's hook must answer it with
+    # the oracle (no CUDA runtime in a forking process) and not compile the same source twice.
+    import tvm
+    import tvm_ffi
+
+    from tzer.judge import nvcc
+
+    source = cuda_source(tvm.compile(bind_blocks(_program("max_pool", 0)), target=target))
+    hook = nvcc.NvccHook(target)
+    compiled = []
+    real = nvcc._compile
+
+    def counting(code, tgt):
+        compiled.append(code)
+        return real(code, tgt)
+
+    try:
+        nvcc._compile = counting
+        ptx = tvm_ffi.get_global_func("tvm_callback_cuda_compile")(source)
+        assert bytes(ptx).startswith(b"//")  # PTX, as TVM's own hook in "ptx" form would give
+        assert hook.rejected() is None and hook.check(source).accepted
+        assert len(compiled) == 1
+        assert hook.check(source).accepted and len(compiled) == 2  # asked again: compiled again, no stale verdict
+        broken = source.replace("__global__ void", "__global__ void undefined_type_t", 1)
+        assert bytes(tvm_ffi.get_global_func("tvm_callback_cuda_compile")(broken)) == b""
+        rejected = hook.rejected()
+        assert rejected is not None and rejected[0] == broken and not rejected[1].accepted
+    finally:
+        nvcc._compile = real
+
+
 @pytest.mark.parametrize("name", ["gpu_bind_threads", "gpu_cross_thread_reduction", "gpu_dlight"])
 def test_gpu_mutators_schedule_for_the_gpu_and_traced_ones_replay(name, target):
     import tvm

@@ -24,7 +24,7 @@ from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure
 from tzer.execute.gpu_schedule import NoKernel, bind_blocks, cuda_source
 from tzer.judge.launch_limits import launch_violations
-from tzer.judge.nvcc import nvcc_check
+from tzer.judge.nvcc import NvccHook, NvccResult
 from tzer.judge.signature import key_line, normalize_message
 from tzer.judge.tolerance import Comparison
 from tzer.mutate.apply import apply_steps
@@ -62,6 +62,7 @@ class CudaJudge:
         self.executor = Executor("cuda")
         self.tvm_version = tvm_version
         self.gpu = gpu
+        self.nvcc = NvccHook(self.executor.tvm_target)  # TVM's own hook would start CUDA in this process
 
     def judge(self, case: CudaCase, listener: ExecutionListener = QUIET,
               instruments: Sequence[Any] = ()) -> Execution:
@@ -79,6 +80,9 @@ class CudaJudge:
             return self._invalid(Invalidity.UNSUPPORTED_ON_TARGET, unsupported, mutated.applied)
         listener.stage(Stage.LOWER)
         executable, failure = self.executor.compile(scheduled, case.passes, listener, instruments)
+        rejected = self.nvcc.rejected() if failure is not None else None
+        if rejected is not None:  # TVM's build asked nvcc (a GPU is here), which refused its source
+            return self._rejected(scheduled, *rejected, mutated.applied)
         if failure is not None and not case.passes.keeps_pipeline_order:
             return self._invalid(Invalidity.MISUSED_PIPELINE, f"{failure.error_type}: {key_line(failure.message)}",
                                  mutated.applied)
@@ -92,12 +96,9 @@ class CudaJudge:
             if case.unmutated or _binds_threads(scheduled):
                 raise
             return self._invalid(Invalidity.NO_GPU_SCHEDULE, "no block left for the GPU to run", mutated.applied)
-        nvcc = nvcc_check(source, self.executor.tvm_target)
+        nvcc = self.nvcc.check(source)
         if not nvcc.accepted:
-            return self._finding(scheduled, Signature(Symptom.REJECTED_CODE, Stage.CODEGEN, "",
-                                                      CUDA_DETAIL + normalize_message(_first_error(nvcc.error))),
-                                 f"nvcc rejects TVM's CUDA C:\n{nvcc.error}\n\n{source}", mutated.applied,
-                                 nvcc_accepted=False)
+            return self._rejected(scheduled, source, nvcc, mutated.applied)
         violations = launch_violations(source, self.executor.tvm_target)
         if violations:
             return self._finding(scheduled, Signature(Symptom.LAUNCH_LIMIT, Stage.CODEGEN, "",
@@ -147,6 +148,12 @@ class CudaJudge:
             if unmutated:
                 raise TzerBug(f"the baseline GPU schedule fails on a generated program: {exc!r}") from exc
             return f"the baseline GPU schedule cannot bind it: {type(exc).__name__}: {key_line(str(exc))}"
+
+    def _rejected(self, mod: Any, source: str, nvcc: NvccResult, applied: tuple[MutationStep, ...]) -> Execution:
+        signature = Signature(Symptom.REJECTED_CODE, Stage.CODEGEN, "",
+                              CUDA_DETAIL + normalize_message(_first_error(nvcc.error)))
+        return self._finding(mod, signature, f"nvcc rejects TVM's CUDA C:\n{nvcc.error}\n\n{source}", applied,
+                             nvcc_accepted=False)
 
     def _finding(self, mod: Any, signature: Signature, error: str, applied: tuple[MutationStep, ...],
                  **fields: Any) -> Execution:
