@@ -330,15 +330,18 @@ def _run_repro(args: argparse.Namespace) -> int:
         finding = _stored_finding(store, args.finding_id, args.store)
         from tzer.judge.cuda import is_cuda_signature
 
-        if is_cuda_signature(finding.signature):
-            raise UserError(f"finding {finding.id} was seen on the CUDA build: reproducers of CUDA findings are not "
-                            f"written yet (its stored program is the CUDA build's: tzer findings --full)")
-        from tzer.report.repro import reproducer  # imports TVM
+        from tzer.report.repro import cuda_reproducer, cuda_unreproducible, reproducer  # imports TVM
         from tzer.triage.extract import script_cases
 
-        case = finding.reduction.case if finding.reduction else next(script_cases(finding.test_case,
-                                                                                  finding.signature))
-        text = reproducer(finding, case)
+        if is_cuda_signature(finding.signature):
+            reason = cuda_unreproducible(finding)
+            if reason is not None:
+                raise UserError(reason)
+            text = cuda_reproducer(finding)
+        else:
+            case = finding.reduction.case if finding.reduction else next(script_cases(finding.test_case,
+                                                                                      finding.signature))
+            text = reproducer(finding, case)
         store.set_reproducer(finding.id, text)
     if args.out:
         with open(args.out, "w") as handle:

@@ -219,10 +219,7 @@ class Runner:
         from tzer.generate import draw_test_case
 
         for generator in ("max_pool", "conv"):
-            execution = self.execute(draw_test_case(random.Random(0), generator, self.target))
-            if execution.verdict is not Verdict.PASS:
-                raise TzerBug(f"the warm-up's unmutated {generator} program does not pass on {self.target}: "
-                              f"{execution.error[:2000]}")
+            self.execute(draw_test_case(random.Random(0), generator, self.target))
 
     def program_texts(self, test_case: TestCase) -> tuple[str, str]:
         """TVMScript and TVM JSON of a test case's program, mutated (for findings the runner did not finish

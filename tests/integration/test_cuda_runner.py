@@ -64,6 +64,41 @@ def test_a_cuda_codegen_bug_is_a_finding_of_the_cuda_build(runner):
     assert "thread_binding" in execution.program_script  # the stored program is the one built for CUDA
 
 
+def test_cuda_c_that_nvcc_rejects_is_a_finding_of_the_cuda_build(runner):
+    # Found by `tzer fuzz --time 300 --target cuda --seed 11`: schedule_vectorize on a metaformer program makes
+    # TVM write an 8-lane float vector as make_ulonglong4(8 arguments); nvcc: "too many arguments".
+    execution = runner.execute(recorded("cuda_nvcc_rejects_vector_constructor_case.json", "llvm,cuda"))
+    assert execution.verdict is Verdict.FINDING and execution.nvcc_accepted is False
+    signature = execution.signature
+    assert (signature.symptom, signature.stage) == (Symptom.REJECTED_CODE, Stage.CODEGEN)
+    assert signature.detail == "cuda: error: too many arguments in function call"
+    assert "make_ulonglong4" in execution.error  # the source nvcc refused is kept with the finding
+
+
+@pytest.mark.parametrize("name", ["cuda_half_odd_lanes_case.json", "cuda_nvcc_rejects_vector_constructor_case.json"])
+def test_a_cuda_findings_reproducer_runs_alone_and_exits_1(runner, tmp_path, name):
+    import subprocess
+    import sys
+
+    from tzer.records import Finding
+    from tzer.report.repro import cuda_reproducer, cuda_unreproducible
+    from tzer.store.sqlite import SQLiteStore
+
+    test_case = recorded(name, "llvm,cuda")
+    with SQLiteStore.open(str(tmp_path / "f.db"), create=True) as store:
+        campaign = store.begin_campaign(0, "llvm,cuda", "ir", "test", {})
+        finding_id, _ = store.record_finding(campaign, Finding(test_case, runner.execute(test_case)))
+        finding = store.finding(finding_id)
+    assert cuda_unreproducible(finding) is None
+    script = tmp_path / "alone" / "repro.py"
+    script.parent.mkdir()
+    script.write_text(cuda_reproducer(finding))
+    done = subprocess.run([sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "BUG REPRODUCES" in done.stdout and "target {'kind': 'cuda'" in done.stdout
+
+
 def test_the_cpu_only_campaign_still_passes_that_case():
     from tzer.runner import Runner
 

@@ -15,6 +15,7 @@ both backends is two findings, one per backend, and triage knows which build to 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -151,7 +152,7 @@ class CudaJudge:
 
     def _rejected(self, mod: Any, source: str, nvcc: NvccResult, applied: tuple[MutationStep, ...]) -> Execution:
         signature = Signature(Symptom.REJECTED_CODE, Stage.CODEGEN, "",
-                              CUDA_DETAIL + normalize_message(_first_error(nvcc.error)))
+                              CUDA_DETAIL + normalize_message(first_nvcc_error(nvcc.error)))
         return self._finding(mod, signature, f"nvcc rejects TVM's CUDA C:\n{nvcc.error}\n\n{source}", applied,
                              nvcc_accepted=False)
 
@@ -174,11 +175,13 @@ class CudaJudge:
                          applied=applied)
 
 
-def _first_error(diagnostics: str) -> str:
-    """nvcc's first error line without its file and line ("error: identifier "x" is undefined")."""
+def first_nvcc_error(diagnostics: str) -> str:
+    """nvcc's first error without its file and line ("error: identifier "x" is undefined"); warnings come
+    before it, and "Compilation error:" heads the whole output."""
     for line in diagnostics.splitlines():
-        if "error" in line:
-            return line[line.find("error"):].strip()
+        match = re.search(r"\)\s*:\s*(?:catastrophic )?error\s*:?\s*(.*)", line)
+        if match:
+            return f"error: {match.group(1).strip()}"
     return key_line(diagnostics)
 
 

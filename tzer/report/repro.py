@@ -17,7 +17,7 @@ import numpy as np
 
 from tzer.execute.pipeline import MINIMAL_PIPELINE
 from tzer.judge.signature import names_in_script
-from tzer.records import Symptom
+from tzer.records import Stage, Symptom
 from tzer.store.base import StoredFinding
 from tzer.triage.case import ScriptCase
 
@@ -40,6 +40,65 @@ def reproducer(finding: StoredFinding, case: ScriptCase) -> str:
     text = _fill(text, 'SCRIPT = ""  # @SCRIPT@', "SCRIPT", _script_literal(case.script))
     text = _fill(text, 'REFERENCE_SCRIPT = ""  # @REFERENCE_SCRIPT@', "REFERENCE_SCRIPT",
                  _script_literal(reference_script))
+    return _fill(text, "CASE = {}  # @CASE@", "CASE", pprint.pformat(data, width=116, sort_dicts=False))
+
+
+CUDA_KINDS = {Symptom.INTERNAL_ERROR: "error", Symptom.EXCEPTION: "error", Symptom.REJECTED_CODE: "rejected_code",
+              Symptom.LAUNCH_LIMIT: "launch_limit"}
+
+
+def cuda_unreproducible(finding: StoredFinding) -> str | None:
+    """Why a finding of the CUDA build gets no reproducer, or None: one is written for what a CUDA build shows
+    without a GPU (TVM's errors while building, nvcc's rejection, launch limits); not yet for runs on a GPU."""
+    signature = finding.signature
+    if signature.symptom not in CUDA_KINDS or signature.stage not in (Stage.LOWER, Stage.CODEGEN):
+        return (f"finding {finding.id} ({signature.symptom.name.lower()} at {signature.stage.name.lower()}) was "
+                f"seen on the CUDA build: reproducers of its runs on a GPU are not written yet")
+    return None
+
+
+def cuda_reproducer(finding: StoredFinding) -> str:
+    """The reproducer of a CUDA build's finding: the module as built for CUDA (GPU schedule applied, kept as the
+    finding stored it) with the finding's passes; it builds it for CUDA and checks what the finding showed."""
+    import tvm
+
+    from tzer.execute.targets import CUDA
+    from tzer.judge.cuda import CUDA_DETAIL, first_nvcc_error
+    from tzer.judge.signature import normalize_message
+    from tzer.triage.check import module_text
+
+    signature = finding.signature
+    kind = CUDA_KINDS[signature.symptom]
+    names = sorted(names_in_script(finding.program_script))
+    detail = signature.detail[len(CUDA_DETAIL):]
+    if kind == "rejected_code":  # as the script will normalize it: with the program's names
+        detail = normalize_message(first_nvcc_error(finding.error), frozenset(names))
+    passes = finding.test_case.passes
+    data = {
+        "kind": kind, "target": {"kind": "cuda", "arch": CUDA().arch}, "pipeline": list(passes.pipeline or ()),
+        "opt_level": passes.opt_level, "config": dict(passes.config), "disabled_passes": list(passes.disabled_passes),
+        "names": names, "detail": detail, "timeout": CHILD_SECONDS,
+        "expected": {"error": "TVM builds the program for CUDA",
+                     "rejected_code": "nvcc compiles the CUDA C that TVM writes for the program",
+                     "launch_limit": "every kernel launches at most the target's max_num_threads per block"}[kind],
+    }
+    with open(TEMPLATE) as handle:
+        template = handle.read()
+    happens = {"error": f"TVM raises {detail}", "rejected_code": f"nvcc rejects it: {detail}",
+               "launch_limit": "a kernel launches more threads per block than the target allows"}[kind]
+    docstring = "\n".join([
+        f"TVM {finding.tvm_version}: {signature.symptom.name.lower().replace('_', ' ')} at "
+        f"{signature.stage.name.lower()} on CUDA: {detail}", "",
+        f"Target: {data['target']}. Passes: " + ("TVM's default pipeline" if not passes.pipeline else
+                                                  "the pipeline in CASE['pipeline']") + ".",
+        f"Expected: {data['expected']}.", f"What happens: {happens}.", "",
+        f"Found by tzer: finding {finding.id}, seen {finding.count} time(s); generator "
+        f"{finding.test_case.generator}. The program is the one tzer built for CUDA (its GPU schedule applied).",
+        "No GPU is needed" + (" (nvcc is)." if kind == "rejected_code" else "."), "",
+        "Needs only apache-tvm and numpy. Exit status: 1 when the bug reproduces, 0 when it does not."])
+    text = template.replace('"""@DOCSTRING@"""', f'"""{docstring}"""', 1)
+    script = module_text(tvm.ir.load_json(finding.program_json))
+    text = _fill(text, 'SCRIPT = ""  # @SCRIPT@', "SCRIPT", _script_literal(script))
     return _fill(text, "CASE = {}  # @CASE@", "CASE", pprint.pformat(data, width=116, sort_dicts=False))
 
 

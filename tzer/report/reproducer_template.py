@@ -170,8 +170,87 @@ def observe_out_of_bounds(mod, inputs, outputs):
     return list(OUT_OF_BOUNDS)
 
 
+def cuda_source(mod):
+    """TVM's CUDA C for `mod` (already scheduled for the GPU), built with CASE's passes; never loaded, so no GPU
+    is needed. On a machine with a GPU TVM compiles the source while it builds (tvm_callback_cuda_compile); this
+    hook answers with nvcc's PTX, or nothing where nvcc refuses, so what is checked is the source, here as there."""
+    import tvm
+    import tvm_ffi
+    from tvm.support import nvcc
+
+    target = tvm.target.Target(CASE["target"])
+
+    def compile_with_nvcc(code):
+        try:
+            with target:
+                return nvcc.compile_cuda(code, target_format="ptx", compiler="nvcc")
+        except RuntimeError:
+            return b""
+
+    tvm_ffi.register_global_func("tvm_callback_cuda_compile", compile_with_nvcc, override=True)
+    with tvm.transform.PassContext(opt_level=CASE["opt_level"], config=CASE["config"],
+                                   disabled_pass=CASE["disabled_passes"]):
+        if CASE["pipeline"]:
+            from tvm.s_tir.pipeline import finalize_device_passes, finalize_host_passes
+
+            sequential = tvm.transform.Sequential([make_pass(p) for p in CASE["pipeline"]])
+            tvm.tirx.register_tir_pipeline("repro", lambda: (sequential, finalize_host_passes,
+                                                             finalize_device_passes))
+            executable = tvm.compile(mod, target=target, tir_pipeline="repro")
+        else:
+            executable = tvm.compile(mod, target=target)
+    sources = [m.inspect_source("") for m in executable.mod.imports if m.kind == "cuda"]
+    return (sources[0] if sources else ""), target
+
+
+def nvcc_first_error(source, target):
+    """nvcc's first error on `source` ("error: ..."), or None when nvcc compiles it."""
+    import re
+
+    from tvm.support import nvcc
+
+    try:
+        with target:
+            nvcc.compile_cuda(source, target_format="ptx", compiler="nvcc")
+    except RuntimeError as error:
+        for line in str(error).splitlines():
+            match = re.search(r"\)\s*:\s*(?:catastrophic )?error\s*:?\s*(.*)", line)
+            if match:
+                return f"error: {match.group(1).strip()}"
+        return str(error).strip().splitlines()[-1]
+    return None
+
+
+def launch_violations(source, target):
+    """The kernels whose threads per block (TVM writes them as __launch_bounds__) exceed the target's limit."""
+    import re
+
+    limit = int(target.attrs["max_num_threads"])
+    kernels = re.findall(r"__global__\s+void\s+__launch_bounds__\((\d+)\)\s+(\w+)\s*\(", source)
+    return [f"kernel {name}: {threads} threads per block, the target allows {limit}"
+            for threads, name in kernels if int(threads) > limit]
+
+
+def cuda_child():
+    """The TVM part of a CUDA build's finding: build for CUDA, then check what the kind says."""
+    try:
+        source, target = cuda_source(load(SCRIPT))
+    except Exception as exc:  # TVM reports the bug as an exception
+        print(json.dumps({"outcome": "error", "error_type": type(exc).__name__, "message": str(exc)}))
+        return
+    report = {"outcome": "ran", "kernel": "__global__" in source}
+    if CASE["kind"] == "rejected_code":
+        report["nvcc_error"] = nvcc_first_error(source, target)
+    if CASE["kind"] == "launch_limit":
+        report["launch"] = launch_violations(source, target)
+    print(json.dumps(report))
+
+
 def child():
     """The TVM part, in a child process: prints one JSON line saying what happened (a crash prints nothing)."""
+    if CASE["kind"] in ("rejected_code", "launch_limit") or isinstance(CASE["target"], dict):
+        cuda_child()
+        return
     mod = scheduled_module(SCRIPT, CASE["steps"])
     inputs, out_shape, out_dtype = draw_inputs(mod)
     if CASE["kind"] == "out_of_bounds":
@@ -255,6 +334,11 @@ def verdict(returncode, report):
         if kind == "error":
             return detail == CASE["detail"], f"TVM raised {detail}"
         return False, f"changed: TVM raised {detail}"
+    if kind == "rejected_code" and report.get("nvcc_error"):
+        detail = normalize(report["nvcc_error"])
+        return detail == CASE["detail"], f"nvcc rejects TVM's CUDA C: {report['nvcc_error']}"
+    if kind == "launch_limit" and report.get("launch"):
+        return True, "; ".join(report["launch"])
     if kind == "out_of_bounds" and report.get("out_of_bounds"):
         accesses = report["out_of_bounds"]
         return True, f"{len(accesses)} accesses out of bounds at run time, e.g. {', '.join(accesses[:3])}"
@@ -263,6 +347,10 @@ def verdict(returncode, report):
                       f"e.g. got {report['got']!r}, expected {report['expected']!r}")
     if kind in ("crash", "timeout"):
         return False, f"fixed: no {kind}"
+    if isinstance(CASE["target"], dict):
+        return False, {"rejected_code": "fixed: nvcc compiles TVM's CUDA C",
+                       "launch_limit": "fixed: every kernel fits the target's threads per block"}.get(
+                           kind, "fixed: TVM builds it for CUDA")
     return False, "fixed: TVM compiled and ran it" + (" and the result is right" if kind == "mismatch" else "")
 
 

@@ -101,7 +101,8 @@ def _shown(execution: Execution) -> str:
 
 
 class CampaignTriage:
-    """The engine's triage phase: reduce each new finding of the campaign, and write its reproducer."""
+    """The engine's triage phase: reduce each new finding of the campaign, and write its reproducer (a CUDA build's
+    finding is not reduced; its reproducer shows the program as built for CUDA)."""
 
     def __init__(self, target: str, limits: Limits, seconds_per_finding: float):
         self.target = target
@@ -109,7 +110,8 @@ class CampaignTriage:
         self.seconds_per_finding = seconds_per_finding
 
     def __call__(self, store: Store, finding_ids: list[int], should_stop: Callable[[], bool]) -> None:
-        from tzer.report.repro import reproducer
+        from tzer.judge.cuda import is_cuda_signature
+        from tzer.report.repro import cuda_reproducer, cuda_unreproducible, reproducer
 
         reducible = []
         for finding_id in finding_ids:
@@ -118,8 +120,10 @@ class CampaignTriage:
             reason = not_reducible(finding)
             if reason is None:
                 reducible.append(finding_id)
-            else:
-                print(f"tzer: finding {finding_id} not reduced: {reason}", file=sys.stderr)
+                continue
+            print(f"tzer: finding {finding_id} not reduced: {reason}", file=sys.stderr)
+            if is_cuda_signature(finding.signature) and cuda_unreproducible(finding) is None:
+                store.set_reproducer(finding_id, cuda_reproducer(finding))
         if not reducible:
             return
         with checking(self.target, self.limits) as checker:
