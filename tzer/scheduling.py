@@ -133,13 +133,14 @@ class Scheduler:
         return dataclasses.replace(test_case, mutations=mutations), name
 
     def _pass_mutation(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
-        from tzer.mutate.passes import MISORDER, PASS_MUTATORS
+        from tzer.mutate.passes import GPU_PASS_MUTATORS, MISORDER, PASS_MUTATORS
 
+        mutators = {**PASS_MUTATORS, **(GPU_PASS_MUTATORS if self._gpu else {})}
         if self.rng.random() < MISORDER_RATE:
             name = MISORDER
         else:
-            name = self._choose([n for n in PASS_MUTATORS if n != MISORDER])
-        passes = PASS_MUTATORS[name](entry.test_case.passes, self.rng)
+            name = self._choose([n for n in mutators if n != MISORDER])
+        passes = mutators[name](entry.test_case.passes, self.rng)
         if passes is None:
             return None
         return dataclasses.replace(entry.test_case, passes=passes), name

@@ -75,6 +75,21 @@ def test_cuda_c_that_nvcc_rejects_is_a_finding_of_the_cuda_build(runner):
     assert "make_ulonglong4" in execution.error  # the source nvcc refused is kept with the finding
 
 
+def test_the_ldg32_gpu_config_makes_cuda_c_that_nvcc_rejects(runner):
+    # pass.gpu_config's tirx.s_tir.ldg32 (InjectPTXLDG32) on a float16 avg_pool program: nvcc finds the half
+    # loads ambiguous. Without the config the same program passes.
+    import dataclasses
+
+    from tzer.records import PassConfig
+
+    test_case = draw_test_case(random.Random(3), "avg_pool", "llvm,cuda")
+    assert runner.execute(test_case).verdict is Verdict.PASS
+    with_ldg32 = dataclasses.replace(test_case, passes=PassConfig(config=(("tirx.s_tir.ldg32", True),)))
+    execution = runner.execute(with_ldg32)
+    assert execution.verdict is Verdict.FINDING and execution.signature.symptom is Symptom.REJECTED_CODE
+    assert "more than one conversion function" in execution.signature.detail
+
+
 @pytest.mark.parametrize("name", ["cuda_half_odd_lanes_case.json", "cuda_nvcc_rejects_vector_constructor_case.json"])
 def test_a_cuda_findings_reproducer_runs_alone_and_exits_1(runner, tmp_path, name):
     import subprocess

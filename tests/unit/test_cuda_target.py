@@ -92,6 +92,19 @@ def test_a_program_mutation_drops_the_gpu_schedule_to_be_drawn_anew():
             assert mutations[0] == with_gpu.mutations[0] and len(mutations) == 2
 
 
+def drawn_pass_mutators(target: str) -> set[str]:
+    config = FuzzConfig(seed=4, mode="pass", generators=("max_pool",), target=target)
+    scheduler = SCHEDULERS.get("pass")(config, random.Random(4))
+    first = scheduler.next_test_case()
+    scheduler.observe(first, Execution(Verdict.PASS), new_features=1)
+    return {scheduler._pass_mutation(scheduler.pool[0])[1] for _ in range(300)}
+
+
+def test_gpu_configs_are_drawn_for_gpu_targets_only():
+    assert "pass.gpu_config" in drawn_pass_mutators("cuda")
+    assert "pass.gpu_config" not in drawn_pass_mutators("llvm") and "pass.config" in drawn_pass_mutators("llvm")
+
+
 def test_campaign_stats_carry_the_cuda_counts_and_read_older_records():
     stats = CampaignStats(executions=5, nvcc_checked=4, nvcc_accepted=3, gpu_runs=2)
     assert CampaignStats.from_json(stats.to_json()) == stats

@@ -67,7 +67,7 @@ class CudaJudge:
 
     def judge(self, case: CudaCase, listener: ExecutionListener = QUIET,
               instruments: Sequence[Any] = ()) -> Execution:
-        from tzer.runner import failure_execution, program_texts
+        from tzer.runner import failure_execution
 
         mutated = apply_steps(case.mod, case.gpu_steps)
         if mutated.mod is None:

@@ -21,7 +21,8 @@ from tzer.records import PassConfig
 
 # PassContext configs and the values drawn for them. Left out on purpose: tirx.enable_fast_math (changes results
 # within its rights: the oracles would flag it), tirx.RemoveNoOp's max_simplification_steps (a test aid: exceeding it
-# is a designed check failure), the GPU- and Hexagon-only keys, and the profiling instruments.
+# is a designed check failure), the GPU-only keys (GPU_CONFIG_VALUES, for CUDA targets), the Hexagon-only keys, and
+# the profiling instruments.
 CONFIG_VALUES: dict[str, list[Any]] = {
     "tirx.disable_vectorize": [True, False],
     "tirx.disable_cse_tir": [True, False],
@@ -107,6 +108,21 @@ def set_config(passes: PassConfig, rng: random.Random) -> PassConfig | None:
     return dataclasses.replace(passes, config=tuple(config.items()))
 
 
+# GPU-only PassContext configs: the default pipeline adds GPU passes for them (LowerAsyncDMA and InjectPTXAsyncCopy;
+# InjectPTXLDG32). Drawn for CUDA targets only (GPU_PASS_MUTATORS).
+GPU_CONFIG_VALUES: dict[str, list[Any]] = {
+    "tirx.use_async_copy": [True, False],
+    "tirx.s_tir.ldg32": [True, False],
+}
+
+
+def set_gpu_config(passes: PassConfig, rng: random.Random) -> PassConfig | None:
+    """Set one GPU-only PassContext config item."""
+    key = rng.choice(sorted(GPU_CONFIG_VALUES))
+    config = {**dict(passes.config), key: rng.choice(GPU_CONFIG_VALUES[key])}
+    return dataclasses.replace(passes, config=tuple(config.items()))
+
+
 def misorder_pass(passes: PassConfig, rng: random.Random) -> PassConfig | None:
     """Put a pass where it is not supported (or a skeleton pass out of order): TVM should reject, not crash. Known
     misuse crashes (measured) are not drawn: every campaign would report them again."""
@@ -137,6 +153,9 @@ PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None
     "pass.misorder": misorder_pass,
 }
 MISORDER = "pass.misorder"
+GPU_PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None]] = {
+    "pass.gpu_config": set_gpu_config,
+}
 
 
 def shrink_pipeline(passes: PassConfig, pass_coverage: tuple[tuple[str, int], ...]) -> PassConfig:
