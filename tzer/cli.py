@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--iterations", type=int, help="stop after this many executions")
     fuzz.add_argument("--seed", type=int, help="campaign seed (default: random, printed and stored)")
     fuzz.add_argument("--target", default="llvm",
-                      help="llvm (default), cuda (nvcc oracles; runs on a GPU where one is present), or both: "
-                           "llvm,cuda (adds the CPU-vs-CUDA differential on a GPU)")
+                      help="llvm (default), cuda (nvcc oracles; runs on a GPU where one is present; cuda:sm_80 for "
+                           "another architecture than sm_90), or both: llvm,cuda (adds the CPU-vs-CUDA differential "
+                           "on a GPU)")
     fuzz.add_argument("--mode", default="joint",
                       help="joint (IR and pass mutation, Tzer's scheme; default), ir, pass, or generate (no mutation)")
     fuzz.add_argument("--n-max", type=int, default=4,

@@ -16,7 +16,7 @@ import numpy as np
 from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, RunResult
 from tzer.execute.pipeline import MINIMAL_PIPELINE
-from tzer.execute.targets import CUDA, HOST, target_names
+from tzer.execute.targets import HOST, parse_targets, target_names
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
@@ -79,12 +79,13 @@ class Runner:
         self.feedback = FEEDBACK.get(feedback)()
         self.coverage = coverage or NoCoverage()
         self.cuda: CudaJudge | None = None
-        if "cuda" in self.targets:
+        cuda = next((t for t in parse_targets(target) if t.gpu), None)
+        if cuda is not None:
             if gpu == "auto":
                 from tzer.execute.gpu_worker import GpuWorker, gpu_available
 
-                gpu = GpuWorker(CUDA().arch) if gpu_available() else None
-            self.cuda = CudaJudge(self.tvm_version, gpu)
+                gpu = GpuWorker(cuda.arch) if gpu_available() else None
+            self.cuda = CudaJudge(self.tvm_version, cuda, gpu)
 
     def close(self) -> None:
         """Stop the GPU worker, if one runs."""

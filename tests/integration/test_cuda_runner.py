@@ -41,6 +41,15 @@ def test_every_generated_program_passes_on_both_builds(runner, generator):
     assert execution.nvcc_accepted is True and not execution.gpu_ran
 
 
+def test_the_cuda_architecture_comes_from_the_target_spec():
+    from tzer.runner import Runner
+
+    runner = Runner("cuda:sm_80", gpu=None)
+    assert runner.cuda.executor.tvm_target.attrs["arch"] == "sm_80"
+    execution = runner.execute(draw_test_case(random.Random(7), "conv", "cuda:sm_80"))
+    assert execution.verdict is Verdict.PASS and execution.nvcc_accepted
+
+
 @pytest.mark.parametrize("steps", [("gpu_bind_threads",), ("gpu_cross_thread_reduction",),
                                    ("schedule_split", "gpu_bind_threads")])
 def test_gpu_steps_reach_the_cuda_build_and_are_recorded_as_applied(runner, steps):

@@ -25,9 +25,20 @@ def test_target_specs_name_one_target_or_several():
     assert not uses_gpu("llvm") and uses_gpu("cuda") and uses_gpu("llvm,cuda")
 
 
+def test_the_cuda_architecture_is_the_targets_option():
+    from tzer.execute.targets import parse_targets
+
+    llvm, cuda = parse_targets("llvm,cuda:sm_80")
+    assert (llvm.name, cuda.name, cuda.arch) == ("llvm", "cuda", "sm_80")
+    assert parse_targets("cuda")[0].arch == "sm_90" and target_names("cuda:sm_90a") == ("cuda",)
+
+
 @pytest.mark.parametrize("spec, message", [("vulkan", "unknown target 'vulkan'"),
                                            ("llvm,opencl", "unknown target 'opencl'"),
-                                           ("cuda,cuda", "names a target twice")])
+                                           ("cuda,cuda", "names a target twice"),
+                                           ("cuda,cuda:sm_80", "names a target twice"),
+                                           ("cuda:ampere", "bad CUDA architecture 'ampere'"),
+                                           ("llvm:x86", "target 'llvm' takes no option")])
 def test_bad_target_specs_are_config_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
         FuzzConfig(seed=0, target=spec)

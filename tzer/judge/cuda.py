@@ -58,9 +58,10 @@ class CudaCase:
 class CudaJudge:
     """Compiles for CUDA and judges; construct once per worker process (it imports TVM)."""
 
-    def __init__(self, tvm_version: str, gpu: Any | None = None):
-        """`gpu`: a tzer.execute.gpu_worker.GpuWorker, or None where no GPU is used (the nvcc oracles only)."""
-        self.executor = Executor("cuda")
+    def __init__(self, tvm_version: str, target: Any, gpu: Any | None = None):
+        """`target`: the CUDA target (tzer.execute.targets.CUDA, its architecture); `gpu`: a
+        tzer.execute.gpu_worker.GpuWorker for it, or None where no GPU is used (the nvcc oracles only)."""
+        self.executor = Executor(target)
         self.tvm_version = tvm_version
         self.gpu = gpu
         self.nvcc = NvccHook(self.executor.tvm_target)  # TVM's own hook would start CUDA in this process

@@ -62,20 +62,21 @@ def cuda_reproducer(finding: StoredFinding) -> str:
     finding stored it) with the finding's passes; it builds it for CUDA and checks what the finding showed."""
     import tvm
 
-    from tzer.execute.targets import CUDA
+    from tzer.execute.targets import parse_targets
     from tzer.judge.cuda import CUDA_DETAIL, first_nvcc_error
     from tzer.judge.signature import normalize_message
     from tzer.triage.check import module_text
 
     signature = finding.signature
     kind = CUDA_KINDS[signature.symptom]
+    cuda = next(target for target in parse_targets(finding.target) if target.gpu)
     names = sorted(names_in_script(finding.program_script))
     detail = signature.detail[len(CUDA_DETAIL):]
     if kind == "rejected_code":  # as the script will normalize it: with the program's names
         detail = normalize_message(first_nvcc_error(finding.error), frozenset(names))
     passes = finding.test_case.passes
     data = {
-        "kind": kind, "target": {"kind": "cuda", "arch": CUDA().arch}, "pipeline": list(passes.pipeline or ()),
+        "kind": kind, "target": {"kind": "cuda", "arch": cuda.arch}, "pipeline": list(passes.pipeline or ()),
         "opt_level": passes.opt_level, "config": dict(passes.config), "disabled_passes": list(passes.disabled_passes),
         "names": names, "detail": detail, "timeout": CHILD_SECONDS,
         "expected": {"error": "TVM builds the program for CUDA",
