@@ -196,6 +196,11 @@ def test_the_gpu_worker_answers_and_survives_a_crash():
         assert crashed.crashed == "SIGSEGV" and crashed.output is None
         after = run(PassConfig())  # a fresh server answers as the first did
         assert (after.output is None) == (first.output is None) and not after.crashed
+        from tzer.errors import TzerBug
+
+        with pytest.raises(TzerBug, match="the GPU worker failed on a request"):  # tzer's error, not a crash
+            worker.run("not a module", PassConfig().to_json(), inputs, program.output.shape, program.output.dtype)
+        assert not run(PassConfig()).crashed  # and the server is still there
     finally:
         worker.close()
     assert not os.path.exists(worker.directory)

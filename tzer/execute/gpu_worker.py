@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,10 @@ class GpuWorker:
         if not answer:  # the server died on this request
             return GpuRun(crashed=self._death_after(deaths))
         reply = json.loads(answer)
+        if "tzer_bug" in reply:
+            from tzer.errors import TzerBug
+
+            raise TzerBug(f"the GPU worker failed on a request:\n{reply['tzer_bug']}")
         if "failure" in reply:
             return GpuRun(failure=reply["failure"])
         return GpuRun(output=np.load(request["stem"] + ".npy", allow_pickle=False))
@@ -223,7 +228,6 @@ def _serve(directory: str, arch: str) -> None:
 
     from tzer.execute.executor import Executor
     from tzer.execute.targets import CUDA
-    from tzer.records import PassConfig
 
     executor = Executor(CUDA(arch))
     path = os.path.join(directory, SOCKET)
@@ -234,22 +238,32 @@ def _serve(directory: str, arch: str) -> None:
     while True:
         connection, _ = listener.accept()
         with connection:
-            request = json.loads(_read_line(connection))
-            stem = request["stem"]
-            with open(stem + ".json") as handle:
-                mod = tvm.ir.load_json(handle.read())
-            with np.load(stem + ".npz", allow_pickle=False) as archive:
-                inputs = [archive[f"arr_{i}"] for i in range(len(archive.files))]
-            result = executor.run(mod, PassConfig.from_json(request["passes"]), inputs,
-                                  tuple(request["out_shape"]), request["out_dtype"])
-            if result.failure is not None:
-                failure = result.failure
-                reply: dict[str, Any] = {"failure": {"stage": failure.stage.name, "error_type": failure.error_type,
-                                                     "message": failure.message, "internal": failure.internal}}
-            else:
-                np.save(stem + ".npy", result.output, allow_pickle=False)
-                reply = {"output": stem + ".npy"}
+            try:
+                reply = _answer(executor, json.loads(_read_line(connection)))
+            except Exception:  # TVM's own errors are failures in the reply: anything else is tzer's
+                reply = {"tzer_bug": traceback.format_exc()}
             connection.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def _answer(executor: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Compile, load and run one request's module on the GPU: the output's file, or the failure."""
+    import tvm
+
+    from tzer.records import PassConfig
+
+    stem = request["stem"]
+    with open(stem + ".json") as handle:
+        mod = tvm.ir.load_json(handle.read())
+    with np.load(stem + ".npz", allow_pickle=False) as archive:
+        inputs = [archive[f"arr_{i}"] for i in range(len(archive.files))]
+    result = executor.run(mod, PassConfig.from_json(request["passes"]), inputs, tuple(request["out_shape"]),
+                          request["out_dtype"])
+    if result.failure is not None:
+        failure = result.failure
+        return {"failure": {"stage": failure.stage.name, "error_type": failure.error_type,
+                            "message": failure.message, "internal": failure.internal}}
+    np.save(stem + ".npy", result.output, allow_pickle=False)
+    return {"output": stem + ".npy"}
 
 
 if __name__ == "__main__":
