@@ -40,7 +40,8 @@ def test_generated_programs_run_on_the_gpu_and_agree_with_pytorch_and_the_cpu(ru
     _judged_on_the_gpu(execution, f"{generator} seed {seed}")
 
 
-@pytest.mark.parametrize("mutator", ["gpu_bind_threads", "gpu_cross_thread_reduction", "gpu_dlight"])
+@pytest.mark.parametrize("mutator", ["gpu_bind_threads", "gpu_cross_thread_reduction", "gpu_cache_local",
+                                     "gpu_cache_shared", "gpu_dlight"])
 @pytest.mark.parametrize("generator", ["avg_pool", "conv", "gem", "poolformer"])
 def test_gpu_schedules_run_on_the_gpu(runner, mutator, generator):
     base = draw_test_case(random.Random(2), generator, "llvm,cuda")

@@ -108,7 +108,8 @@ def test_the_nvcc_hook_compiles_what_tvm_hands_it_once_and_keeps_the_verdict(tar
         nvcc._compile = real
 
 
-@pytest.mark.parametrize("name", ["gpu_bind_threads", "gpu_cross_thread_reduction", "gpu_dlight"])
+@pytest.mark.parametrize("name", ["gpu_bind_threads", "gpu_cross_thread_reduction", "gpu_cache_local",
+                                  "gpu_cache_shared", "gpu_dlight"])
 def test_gpu_mutators_schedule_for_the_gpu_and_traced_ones_replay(name, target):
     import tvm
     import tvm_ffi

@@ -50,10 +50,11 @@ def test_the_cuda_architecture_comes_from_the_target_spec():
     assert execution.verdict is Verdict.PASS and execution.nvcc_accepted
 
 
-@pytest.mark.parametrize("steps", [("gpu_bind_threads",), ("gpu_cross_thread_reduction",),
-                                   ("schedule_split", "gpu_bind_threads")])
+@pytest.mark.parametrize("steps", [("gpu_bind_threads",), ("gpu_cross_thread_reduction",), ("gpu_cache_local",),
+                                   ("gpu_cache_shared",), ("schedule_split", "gpu_bind_threads"),
+                                   ("gpu_cache_shared", "gpu_cache_local")])
 def test_gpu_steps_reach_the_cuda_build_and_are_recorded_as_applied(runner, steps):
-    test_case = draw_test_case(random.Random(1), "avg_pool", "llvm,cuda")
+    test_case = draw_test_case(random.Random(2), "avg_pool", "llvm,cuda")
     test_case = TestCase.from_json({**test_case.to_json(),
                                     "mutations": [{"mutator": name, "seed": 3} for name in steps]})
     execution = runner.execute(test_case)

@@ -67,6 +67,8 @@ MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("mutator", {*
 GPU: dict[str, str] = {
     "gpu_bind_threads": "tzer.mutate.gpu:gpu_bind_threads",
     "gpu_cross_thread_reduction": "tzer.mutate.gpu:gpu_cross_thread_reduction",
+    "gpu_cache_local": "tzer.mutate.gpu:gpu_cache_local",
+    "gpu_cache_shared": "tzer.mutate.gpu:gpu_cache_shared",
     "gpu_dlight": "tzer.mutate.gpu:gpu_dlight",
 }
 GPU_MUTATORS: Registry[Callable[[Any, random.Random], Any]] = Registry("GPU mutator", GPU)

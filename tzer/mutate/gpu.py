@@ -1,4 +1,5 @@
-"""GPU schedule mutation: thread bindings and dlight's rules, the schedules a CUDA build is fuzzed with.
+"""GPU schedule mutation: thread bindings, caches in shared and local memory, cross-thread reductions and dlight's
+rules, the schedules a CUDA build is fuzzed with.
 
 Like tzer/mutate/schedule.py's primitives, a binding primitive is `(sch, rng) -> None` wrapped in ScheduleMutator,
 so its trace is recorded and replays without redrawing; it acts on one block under the root (looked up by name)
@@ -49,8 +50,46 @@ def cross_thread_reduction(sch, rng: random.Random) -> None:
     sch.bind(reduction_loops(sch, block)[-1], "threadIdx.x")
 
 
+def _bound_block(sch, rng: random.Random) -> tuple[Any, Any, Any, int]:
+    """One unbound leaf block under the root (drawn by `rng`), its leading spatial loops fused, split by a drawn
+    number of threads and bound to blockIdx.x / threadIdx.x: (block, block loop, thread loop, threads)."""
+    sites = [block for block in _sites(sch) if not sch.get_child_blocks(block)]
+    if not sites:
+        raise NoSite()
+    block, threads = rng.choice(sites), rng.choice(THREAD_COUNTS)
+    outer, inner = sch.split(fused_spatial_loop(sch, block), [None, threads])
+    sch.bind(outer, "blockIdx.x")
+    sch.bind(inner, "threadIdx.x")
+    return block, outer, inner, threads
+
+
+def cache_local(sch, rng: random.Random) -> None:
+    """One block on GPU threads, its output written through a per-thread cache in local memory (cache_write to
+    "local", the write-back moved under the threadIdx.x loop)."""
+    block, _, thread_loop, _ = _bound_block(sch, rng)
+    sch.reverse_compute_at(sch.cache_write(block, 0, "local"), thread_loop)
+
+
+def cache_shared(sch, rng: random.Random) -> None:
+    """One block on GPU threads, one of its inputs (drawn) read through shared memory: cache_read to "shared",
+    computed at the blockIdx.x loop, the copy's loops fused, split and bound to threadIdx.x (a cooperative fetch;
+    TVM's ThreadSync adds the barriers). A copy larger than the GPU's shared memory is TVM's to refuse."""
+    block, block_loop, _, threads = _bound_block(sch, rng)
+    reads = sch.get(block).reads
+    if not reads:
+        raise NoSite()
+    cache = sch.cache_read(block, rng.randrange(len(reads)), "shared")
+    sch.compute_at(cache, block_loop)
+    copy_loops = sch.get_loops(cache)[1:]  # below the blockIdx.x loop
+    if copy_loops:
+        fused = sch.fuse(*copy_loops) if len(copy_loops) > 1 else copy_loops[0]
+        sch.bind(sch.split(fused, [None, threads])[1], "threadIdx.x")
+
+
 gpu_bind_threads = ScheduleMutator(bind_threads)
 gpu_cross_thread_reduction = ScheduleMutator(cross_thread_reduction)
+gpu_cache_local = ScheduleMutator(cache_local)
+gpu_cache_shared = ScheduleMutator(cache_shared)
 
 
 def gpu_dlight(mod: Any, rng: random.Random) -> Any:
