@@ -4,7 +4,9 @@ The script is `reproducer_template.py` beside this module with its data filled i
 schedule steps, the pass pipeline, the input recipe and what to expect. It runs the TVM part in a child process (a
 crash must not end the script with a signal), prints the TVM version, what is expected and what happens, and exits
 1 when the bug reproduces, 0 when it does not. Mismatches compare TVM's output with the same program's minimal
-lowering, all loops serial (tzer's opt-vs-unopt oracle), on the elements that lowering determines.
+lowering, all loops serial (tzer's opt-vs-unopt oracle), on the elements that lowering determines. A finding of
+the CUDA build (what it shows without a GPU: TVM's errors while building, nvcc's rejection, launch limits) gets the
+same script around the module as built for CUDA (`cuda_reproducer`); it needs no GPU.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def cuda_reproducer(finding: StoredFinding) -> str:
         f"{finding.test_case.generator}. The program is the one tzer built for CUDA (its GPU schedule applied).",
         "No GPU is needed" + (" (nvcc is)." if kind == "rejected_code" else "."), "",
         "Needs only apache-tvm and numpy. Exit status: 1 when the bug reproduces, 0 when it does not."])
+    docstring = docstring.replace('"""', "'''").replace("\\", "\\\\")
     text = template.replace('"""@DOCSTRING@"""', f'"""{docstring}"""', 1)
     script = module_text(tvm.ir.load_json(finding.program_json))
     text = _fill(text, 'SCRIPT = ""  # @SCRIPT@', "SCRIPT", _script_literal(script))
