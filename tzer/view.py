@@ -29,7 +29,7 @@ def _rate(executions: int, elapsed: float) -> float:
 
 
 def gpu_checks(s: CampaignStats) -> str:
-    """The CUDA oracles' counts ("nvcc 40/41 (98%)  gpu runs 12"); empty for a campaign without a CUDA build."""
+    """The CUDA oracles' counts ("nvcc 40/41 compiled (98%)  gpu runs 12"); empty for a campaign without CUDA."""
     if not s.nvcc_checked and not s.gpu_runs:
         return ""
     rate = 100.0 * s.nvcc_accepted / s.nvcc_checked if s.nvcc_checked else 0.0
