@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from tzer.errors import TzerBug
 from tzer.execute.executor import QUIET, ExecutionListener, Executor, Failure, RunResult
 from tzer.execute.pipeline import MINIMAL_PIPELINE
-from tzer.execute.targets import HOST, parse_targets, target_names
+from tzer.execute.targets import HOST, parse_targets
 from tzer.generate.graph import GraphSpec, Program, build_program
 from tzer.generate.inputs import draw_inputs
 from tzer.judge.initialization import FILLS, expose_allocations, filled, same_output
@@ -74,12 +75,13 @@ class Runner:
         torch.set_num_threads(1)
         self.tvm_version = tvm.__version__
         self.target = target
-        self.targets = target_names(target)
+        targets = parse_targets(target)
+        self.targets = tuple(t.name for t in targets)
         self.executor = Executor(HOST)  # the CPU build, and tzer's own references whatever the targets
         self.feedback = FEEDBACK.get(feedback)()
         self.coverage = coverage or NoCoverage()
         self.cuda: CudaJudge | None = None
-        cuda = next((t for t in parse_targets(target) if t.gpu), None)
+        cuda = next((t for t in targets if t.gpu), None)
         if cuda is not None:
             if gpu == "auto":
                 from tzer.execute.gpu_worker import GpuWorker, gpu_available
@@ -146,14 +148,11 @@ class Runner:
         """The CUDA build of the mutant (tzer.judge.cuda), judged by the oracle the CPU build is judged by and,
         where the CPU build ran, against its output."""
         dtypes = compute_dtypes(mod)
-        oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
-
-        def expected(output: Any) -> Comparison:
-            return oracle.judge(Evidence(program, inputs, output, lowered_reference, dtypes))
 
         def against_cpu(output: Any) -> Comparison:
             return self.oracles["cpu_vs_cuda"].judge(Evidence(program, inputs, output, cpu_output, dtypes))
 
+        expected = self._oracle(program, mod, inputs, lowered_reference)
         case = CudaCase(program, mod, gpu_steps, test_case.passes, inputs, expected,
                         against_cpu if cpu_output is not None else None, not test_case.mutations)
         return self.cuda.judge(case, listener, instruments)
@@ -186,12 +185,7 @@ class Runner:
         if result.failure is not None:
             return failure_execution(mod, result.failure, self.tvm_version, timing)
         listener.stage(Stage.COMPARE)
-        oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
-        dtypes = compute_dtypes(mod)
-
-        def judge(output: Any) -> Comparison:
-            return oracle.judge(Evidence(program, inputs, output, lowered_reference, dtypes))
-
+        judge = self._oracle(program, mod, inputs, lowered_reference)
         comparison = judge(result.output)
         if comparison.ok:
             return Execution(Verdict.PASS, max_abs_error=comparison.max_abs_error,
@@ -202,6 +196,18 @@ class Runner:
         signature = mismatch_signature(program.family, program.spec.dtype, blame[0] if blame else "")
         return Execution(Verdict.FINDING, signature, comparison.message, comparison.max_abs_error,
                          comparison.max_rel_error, script, as_json, self.tvm_version, blame=blame, **timing)
+
+    def _oracle(self, program: Program, mod: Any, inputs: list,
+                lowered_reference: Any) -> Callable[[Any], Comparison]:
+        """An output of `mod` -> its Comparison by the oracle a mutant is judged by: the PyTorch reference, or the
+        minimal lowering's output where a mutation changed the meaning (tzer.judge.oracles)."""
+        oracle = self.oracles["reference" if lowered_reference is None else "minimal_lowering"]
+        dtypes = compute_dtypes(mod)
+
+        def judge(output: Any) -> Comparison:
+            return oracle.judge(Evidence(program, inputs, output, lowered_reference, dtypes))
+
+        return judge
 
     @functools.cached_property
     def oracles(self) -> dict[str, Oracle]:

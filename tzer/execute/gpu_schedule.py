@@ -54,12 +54,13 @@ def fused_spatial_loop(sch: Any, block: Any) -> Any:
     return sch.fuse(*loops) if len(loops) > 1 else loops[0]
 
 
-def bind_spatial(sch: Any, block: Any, threads: int) -> None:
+def bind_spatial(sch: Any, block: Any, threads: int) -> tuple[Any, Any]:
     """`block`'s leading spatial loops (a unit loop if it has none) fused, split by `threads` and bound to
-    blockIdx.x / threadIdx.x."""
+    blockIdx.x / threadIdx.x; returns those two loops."""
     outer, inner = sch.split(fused_spatial_loop(sch, block), [None, threads])
     sch.bind(outer, "blockIdx.x")
     sch.bind(inner, "threadIdx.x")
+    return outer, inner
 
 
 def leading_spatial_loops(sch: Any, block: Any) -> list:

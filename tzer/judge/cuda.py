@@ -95,7 +95,7 @@ class CudaJudge:
         try:
             source = cuda_source(executable)
         except NoKernel:
-            if case.unmutated or _binds_threads(scheduled):
+            if case.unmutated or _thread_bound_loops(scheduled):
                 raise
             return self._invalid(Invalidity.NO_GPU_SCHEDULE, "no block left for the GPU to run", mutated.applied)
         nvcc = self.nvcc.check(source)
@@ -112,11 +112,13 @@ class CudaJudge:
 
     def _run_on_gpu(self, case: CudaCase, scheduled: Any, applied: tuple[MutationStep, ...],
                     listener: ExecutionListener) -> Execution:
-        from tzer.runner import failure_execution, program_texts
+        import tvm
+
+        from tzer.runner import failure_execution
 
         listener.stage(Stage.LOAD)  # the worker compiles, loads and runs: the compile stages' time limit applies
         output = case.program.output
-        run = self.gpu.run(program_texts(scheduled)[1], case.passes.to_json(), list(case.inputs), output.shape,
+        run = self.gpu.run(tvm.ir.save_json(scheduled), case.passes.to_json(), list(case.inputs), output.shape,
                            output.dtype)
         ran = {"nvcc_accepted": True, "gpu_ran": True}
         if run.crashed:
@@ -195,23 +197,20 @@ def global_allocation_in_kernel(mod: Any) -> str:
     import tvm_ffi
     from tvm import s_tir, tirx
 
-    kernels: list = []
-    tvm_ffi.structural_walk(mod["main"], [(tirx.For, lambda loop: kernels.append(loop)
-                                           if loop.thread_binding is not None else None)])
     allocated: list = []
-    for kernel in kernels:
+    for kernel in _thread_bound_loops(mod):
         tvm_ffi.structural_walk(kernel.body, [(tirx.AllocBuffer, lambda alloc: allocated.append(alloc.buffer)),
                                               (s_tir.SBlock, lambda block: allocated.extend(block.alloc_buffers))])
     global_buffers = sorted({buffer.name for buffer in allocated if buffer.scope() == "global"})
     return f"a kernel allocates global memory: {', '.join(global_buffers)}" if global_buffers else ""
 
 
-def _binds_threads(mod: Any) -> bool:
-    """Whether any loop of `mod` is bound to a GPU thread index."""
+def _thread_bound_loops(mod: Any) -> list:
+    """The loops of `mod`'s main bound to a GPU thread index (each one a kernel's, or inside a kernel)."""
     import tvm_ffi
     from tvm import tirx
 
     bound: list = []
     tvm_ffi.structural_walk(mod["main"], [(tirx.For, lambda loop: bound.append(loop)
                                            if loop.thread_binding is not None else None)])
-    return bool(bound)
+    return bound

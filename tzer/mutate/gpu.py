@@ -57,10 +57,7 @@ def _bound_block(sch, rng: random.Random) -> tuple[Any, Any, Any, int]:
     if not sites:
         raise NoSite()
     block, threads = rng.choice(sites), rng.choice(THREAD_COUNTS)
-    outer, inner = sch.split(fused_spatial_loop(sch, block), [None, threads])
-    sch.bind(outer, "blockIdx.x")
-    sch.bind(inner, "threadIdx.x")
-    return block, outer, inner, threads
+    return (block, *bind_spatial(sch, block, threads), threads)
 
 
 def cache_local(sch, rng: random.Random) -> None:

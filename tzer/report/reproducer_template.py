@@ -46,15 +46,23 @@ def make_pass(name):
     return factory(int(argument) if argument.isdigit() else argument)
 
 
-def build(mod, pipeline, opt_level=3, config=None, disabled=()):
-    """Compile `mod` for llvm with an explicit TIR pass pipeline; return its entry function."""
+def register_pipeline(pipeline):
+    """Register the TIR pass pipeline `pipeline` (pass names, or passes) as TVM's pipeline "repro"; its name."""
     import tvm
     from tvm.s_tir.pipeline import finalize_device_passes, finalize_host_passes
 
     sequential = tvm.transform.Sequential([make_pass(p) if isinstance(p, str) else p for p in pipeline])
     tvm.tirx.register_tir_pipeline("repro", lambda: (sequential, finalize_host_passes, finalize_device_passes))
+    return "repro"
+
+
+def build(mod, pipeline, opt_level=3, config=None, disabled=()):
+    """Compile `mod` for llvm with an explicit TIR pass pipeline; return its entry function."""
+    import tvm
+
+    name = register_pipeline(pipeline)
     with tvm.transform.PassContext(opt_level=opt_level, config=config or {}, disabled_pass=list(disabled)):
-        return tvm.compile(mod, target=CASE["target"], tir_pipeline="repro")["main"]
+        return tvm.compile(mod, target=CASE["target"], tir_pipeline=name)["main"]
 
 
 def draw_inputs(mod):
@@ -191,12 +199,7 @@ def cuda_source(mod):
     with tvm.transform.PassContext(opt_level=CASE["opt_level"], config=CASE["config"],
                                    disabled_pass=CASE["disabled_passes"]):
         if CASE["pipeline"]:
-            from tvm.s_tir.pipeline import finalize_device_passes, finalize_host_passes
-
-            sequential = tvm.transform.Sequential([make_pass(p) for p in CASE["pipeline"]])
-            tvm.tirx.register_tir_pipeline("repro", lambda: (sequential, finalize_host_passes,
-                                                             finalize_device_passes))
-            executable = tvm.compile(mod, target=target, tir_pipeline="repro")
+            executable = tvm.compile(mod, target=target, tir_pipeline=register_pipeline(CASE["pipeline"]))
         else:
             executable = tvm.compile(mod, target=target)
     sources = [m.inspect_source("") for m in executable.mod.imports if m.kind == "cuda"]
@@ -248,7 +251,7 @@ def cuda_child():
 
 def child():
     """The TVM part, in a child process: prints one JSON line saying what happened (a crash prints nothing)."""
-    if CASE["kind"] in ("rejected_code", "launch_limit") or isinstance(CASE["target"], dict):
+    if isinstance(CASE["target"], dict):  # a CUDA target dict: a CUDA build's finding
         cuda_child()
         return
     mod = scheduled_module(SCRIPT, CASE["steps"])

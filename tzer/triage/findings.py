@@ -119,7 +119,7 @@ class CampaignTriage:
             assert finding is not None, "the campaign stored it"
             reason = not_reducible(finding)
             if reason is None:
-                reducible.append(finding_id)
+                reducible.append(finding)
                 continue
             print(f"tzer: finding {finding_id} not reduced: {reason}", file=sys.stderr)
             if is_cuda_signature(finding.signature) and cuda_unreproducible(finding) is None:
@@ -127,10 +127,10 @@ class CampaignTriage:
         if not reducible:
             return
         with checking(self.target, self.limits) as checker:
-            for finding_id in reducible:
+            for finding in reducible:
+                finding_id = finding.id
                 if should_stop():
                     return
-                finding = store.finding(finding_id)
                 reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
                 if isinstance(reduction, NotReduced):
                     print(f"tzer: finding {finding_id} not reduced: {reduction.reason}", file=sys.stderr)
