@@ -7,8 +7,8 @@ transaction and checkpoints totals, timeline, corpus and engine state (rng, sche
 once per `checkpoint_seconds`, so a resumed campaign carries on where the last checkpoint left it. It stops for
 exactly one `StopReason`.
 
-Feedback is native coverage (tzer.observe.coverage) where a provider is attached: a test case is new if it was the
-first to cover more points than the noise floor. The warm-up runs the seed corpus `warm_up_passes` times; the
+Feedback is native coverage of TVM's own code (tzer.observe.coverage) where a provider is attached: a test case is
+new if it was the first to cover more of TVM's points than the noise floor. The warm-up runs the seed corpus `warm_up_passes` times; the
 repeats change nothing in the program, so what they still cover is noise, and the floor is a high quantile of it.
 Without native coverage, or with `coverage_feedback` off (ablations), the pass-effect features decide.
 """
@@ -269,10 +269,10 @@ class Engine:
             self._last_finding = LastFinding(finding_id, new, _summary(finding))
         new_features = self.features.add(execution.features) if execution.verdict is not Verdict.INVALID else 0
         if self._noise_samples is not None:  # a calibration pass
-            self._noise_samples.append(execution.new_coverage)
+            self._noise_samples.append(execution.new_coverage_tvm)
         else:
             if self.coverage.points and self.config.coverage_feedback:
-                new_features = execution.new_coverage if execution.new_coverage > self.noise_floor else 0
+                new_features = execution.new_coverage_tvm if execution.new_coverage_tvm > self.noise_floor else 0
             kept = self.scheduler.observe(test_case, execution, new_features)
             if kept is not None:
                 self._pending.append(kept)
@@ -281,6 +281,8 @@ class Engine:
             findings=stats.findings + int(found), new_findings=new_findings, coverage=len(self.features),
             mutators=self.scheduler.mutator_stats(),
             native_coverage=self.coverage.total() if self.coverage.points else None,
+            coverage_tvm=self.coverage.total_own() if self.coverage.points else None,
+            pass_firings=_count_firings(stats.pass_firings, execution.features),
             nvcc_checked=stats.nvcc_checked + int(execution.nvcc_accepted is not None),
             nvcc_accepted=stats.nvcc_accepted + int(bool(execution.nvcc_accepted)),
             gpu_runs=stats.gpu_runs + int(execution.gpu_ran))
@@ -330,6 +332,21 @@ class Engine:
 def _rng_state_from_json(state: list) -> tuple:
     version, internal, gauss = state
     return version, tuple(internal), gauss
+
+
+def _count_firings(firings: tuple[tuple[str, int, int], ...],
+                   features: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """`firings` (pass, cases it changed the IR in, cases it ran in) with one more case's pass-effect features
+    (`pass:NAME:changed` or `pass:NAME:same`; tzer.observe.pass_effects) counted in."""
+    effects = [feature[len("pass:"):].rsplit(":", 1) for feature in features if feature.startswith("pass:")]
+    if not effects:
+        return firings
+    counts = {name: [fired, ran] for name, fired, ran in firings}
+    for name, effect in effects:
+        count = counts.setdefault(name, [0, 0])
+        count[0] += effect == "changed"
+        count[1] += 1
+    return tuple(sorted((name, fired, ran) for name, (fired, ran) in counts.items()))
 
 
 def _summary(finding: Finding) -> str:

@@ -235,7 +235,8 @@ class Execution:
     features: tuple[str, ...] = ()  # what the feedback provider observed (tzer.observe), for the scheduler
     applied: tuple[MutationStep, ...] = ()  # the test case's mutation steps as applied (seed that worked, trace)
     new_coverage: int = 0  # native coverage points this case was the first of the campaign to cover
-    pass_coverage: tuple[tuple[str, int], ...] = ()  # of those, each pass's of the fuzzed compile, in order run
+    new_coverage_tvm: int = 0  # of those, points in TVM's own code (not the LLVM or Z3 linked in): the feedback
+    pass_coverage: tuple[tuple[str, int], ...] = ()  # TVM-own new points of each pass of the fuzzed compile, in order
     blame: tuple[str, ...] = ()  # a mismatch's guilty passes (bisection), or the mutation step that broke it
     nvcc_accepted: bool | None = None  # a CUDA build's source through nvcc; None: no CUDA source was checked
     gpu_ran: bool = False  # the CUDA build ran on a GPU (tzer.execute.gpu_worker)
@@ -309,6 +310,8 @@ class CampaignStats:
     coverage: int | None = None  # distinct feedback features seen (tzer.observe)
     mutators: tuple[tuple[str, MutatorStats], ...] = ()  # by mutator name, sorted
     native_coverage: int | None = None  # native coverage points covered (tzer.observe.coverage); None: no provider
+    coverage_tvm: int | None = None  # of those, points in TVM's own code
+    pass_firings: tuple[tuple[str, int, int], ...] = ()  # (pass, test cases it changed the IR in, ran in), sorted
     nvcc_checked: int = 0  # CUDA sources compiled by the nvcc oracle
     nvcc_accepted: int = 0  # of those, the ones nvcc compiled
     gpu_runs: int = 0  # CUDA builds run on a GPU
@@ -328,6 +331,8 @@ class CampaignStats:
             "coverage": self.coverage,
             "mutators": {name: stats.to_json() for name, stats in self.mutators},
             "native_coverage": self.native_coverage,
+            "coverage_tvm": self.coverage_tvm,
+            "pass_firings": {name: {"fired": fired, "ran": ran} for name, fired, ran in self.pass_firings},
             "nvcc_checked": self.nvcc_checked,
             "nvcc_accepted": self.nvcc_accepted,
             "gpu_runs": self.gpu_runs,
@@ -337,6 +342,8 @@ class CampaignStats:
     def from_json(cls, data: dict[str, Any]) -> "CampaignStats":
         mutators = tuple(sorted((name, MutatorStats.from_json(value))
                                 for name, value in data.get("mutators", {}).items()))
+        firings = tuple(sorted((name, int(value["fired"]), int(value["ran"]))
+                               for name, value in data.get("pass_firings", {}).items()))
         return cls(data["elapsed"], data["executions"], data["invalid"], data["findings"], data["new_findings"],
-                   data["coverage"], mutators, data.get("native_coverage"), data.get("nvcc_checked", 0),
-                   data.get("nvcc_accepted", 0), data.get("gpu_runs", 0))
+                   data["coverage"], mutators, data.get("native_coverage"), data.get("coverage_tvm"), firings,
+                   data.get("nvcc_checked", 0), data.get("nvcc_accepted", 0), data.get("gpu_runs", 0))

@@ -100,8 +100,9 @@ class Runner:
         (mutation, reference, fuzzed compile) was first to cover."""
         meter = CaseMeter(self.coverage)
         execution = self._execute(test_case, listener, meter)
-        new_coverage, pass_coverage = meter.finish()
-        return dataclasses.replace(execution, new_coverage=new_coverage, pass_coverage=pass_coverage)
+        novelty, pass_coverage = meter.finish()
+        return dataclasses.replace(execution, new_coverage=novelty.points, new_coverage_tvm=novelty.own,
+                                   pass_coverage=pass_coverage)
 
     def _execute(self, test_case: TestCase, listener: ExecutionListener, meter: CaseMeter) -> Execution:
         if test_case.target != self.target:

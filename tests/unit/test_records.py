@@ -134,11 +134,12 @@ def test_finding_signature_is_the_execution_signature():
 
 def test_campaign_stats_valid_and_json():
     stats = CampaignStats(elapsed=1.23456, executions=10, invalid=3, findings=2, new_findings=1, coverage=None,
-                          native_coverage=4321)
+                          native_coverage=4321, coverage_tvm=1234, pass_firings=(("tirx.Simplify", 2, 7),))
     assert stats.valid == 7
     assert stats.to_json() == {
         "elapsed": 1.235, "executions": 10, "valid": 7, "invalid": 3, "findings": 2, "new_findings": 1,
-        "coverage": None, "mutators": {}, "native_coverage": 4321, "nvcc_checked": 0, "nvcc_accepted": 0,
+        "coverage": None, "mutators": {}, "native_coverage": 4321, "coverage_tvm": 1234,
+        "pass_firings": {"tirx.Simplify": {"fired": 2, "ran": 7}}, "nvcc_checked": 0, "nvcc_accepted": 0,
         "gpu_runs": 0,
     }
     assert CampaignStats.from_json(stats.to_json()) == dataclasses.replace(stats, elapsed=1.235)

@@ -11,15 +11,19 @@ and every child, so one worker's discovery is not new to another.
   function: one in CI's test, never more).
 - `none`: no coverage. The pass-effect features (tzer.observe.pass_effects) are then the only feedback.
 
-What a provider answers, per process: `new_since_last` (points this process was first of all to cover since the
-previous call: a test case's novelty, and a pass's), `trace` (every point this process trapped on since
+Each point is TVM's own code or not (tzer.observe.native.owners: the library links LLVM and Z3 too); Tzer measured
+TVM's code only, and so does tzer's feedback: a provider counts the owned points apart.
+
+What a provider answers, per process: `new_since_last` (the points this process was first of all to cover since the
+previous call, in all and TVM's own: a test case's novelty, and a pass's), `trace` (every point this process trapped on since
 `reset_trace`: per-input coverage in "full mode", in a child forked for one input), `total` and `covered` (the union
-so far), `restore` (a resumed campaign's union), `sync` (the parent stops trapping on what children found) and
+so far), `total_own` (of those, TVM's own), `restore` (a resumed campaign's union), `sync` (the parent stops trapping on what children found) and
 `reset`. To add one: subclass `CoverageProvider` and register it in `COVERAGE`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -27,6 +31,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tzer.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class Novelty:
+    """Points first covered by one process in some span: in all, and those in TVM's own code."""
+
+    points: int = 0
+    own: int = 0
+
+    def __add__(self, other: "Novelty") -> "Novelty":
+        return Novelty(self.points + other.points, self.own + other.own)
+
+    def __sub__(self, other: "Novelty") -> "Novelty":
+        return Novelty(self.points - other.points, self.own - other.own)
 
 
 class CoverageProvider:
@@ -50,11 +68,19 @@ class CoverageProvider:
         """How many points there are to cover."""
         return 0
 
-    def new_since_last(self) -> int:
-        return 0
+    def new_since_last(self) -> Novelty:
+        return Novelty()
 
     def total(self) -> int:
         return 0
+
+    def total_own(self) -> int:
+        """Points covered so far in TVM's own code."""
+        return 0
+
+    def owned(self, points: np.ndarray) -> np.ndarray:
+        """Whether each point is TVM's own code."""
+        return np.zeros(len(points), dtype=bool)
 
     def covered(self) -> np.ndarray:
         """The points covered so far (indices, uint32), in the order they were first covered."""
@@ -99,11 +125,13 @@ class NativeCoverage(CoverageProvider):
         self._points = np.empty(0, dtype=np.uint64)
         self._functions = np.empty(0, dtype=np.int64)
         self._entries = np.empty(0, dtype=np.int64)
+        self._owned = np.empty(0, dtype=bool)
         self._build_id = ""
-        self._won = 0
+        self._won = Novelty()
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The points to instrument (addresses), the function of each, and which of them are function entries."""
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The points to instrument (addresses), the function of each, which of them are function entries, and
+        which are TVM's own code."""
         raise NotImplementedError
 
     def attach(self) -> None:
@@ -115,17 +143,20 @@ class NativeCoverage(CoverageProvider):
         path, base = native.loaded_library()
         table = native.block_table(path, self.progress)
         runtime = native.runtime_library()
-        self._points, self._functions, self._entries = self.select(table)
+        self._points, self._functions, self._entries, self._owned = self.select(table)
         if len(self._points) and int(self._points[-1]) >= 2**32:
             raise native.NativeCoverageUnavailable(f"{path} is too large (points beyond 4 GiB)")
         offsets = np.ascontiguousarray(self._points, dtype=np.uint32)
+        owned = np.ascontiguousarray(self._owned, dtype=np.uint8)
         status = runtime.cov_setup(base, offsets.ctypes.data, len(offsets))
+        if status == 0:
+            status = runtime.cov_set_owned(owned.ctypes.data)
         if status == 0:
             status = runtime.cov_patch()
         if status != 0:
             raise native.NativeCoverageUnavailable(f"cannot patch {path}: {os.strerror(-status)}")
         self._runtime, self._build_id = runtime, table.build_id
-        self._won = runtime.cov_won()
+        self._won = self._won_so_far()
 
     @property
     def identity(self) -> str:
@@ -135,13 +166,22 @@ class NativeCoverage(CoverageProvider):
     def points(self) -> int:
         return len(self._points)
 
-    def new_since_last(self) -> int:
-        won = self._runtime.cov_won()
+    def _won_so_far(self) -> Novelty:
+        return Novelty(self._runtime.cov_won(), self._runtime.cov_won_owned())
+
+    def new_since_last(self) -> Novelty:
+        won = self._won_so_far()
         new, self._won = won - self._won, won
         return new
 
     def total(self) -> int:
         return self._runtime.cov_total()
+
+    def total_own(self) -> int:
+        return self._runtime.cov_total_owned()
+
+    def owned(self, points: np.ndarray) -> np.ndarray:
+        return self._owned[np.asarray(points, dtype=np.int64)]
 
     def covered(self) -> np.ndarray:
         total = self.total()
@@ -151,7 +191,7 @@ class NativeCoverage(CoverageProvider):
     def restore(self, points: np.ndarray) -> int:
         points = np.ascontiguousarray(points, dtype=np.uint32)
         new = self._runtime.cov_mark(points.ctypes.data, len(points))
-        self._won = self._runtime.cov_won()
+        self._won = self._won_so_far()
         return new
 
     def sync(self) -> None:
@@ -159,7 +199,7 @@ class NativeCoverage(CoverageProvider):
 
     def reset(self) -> None:
         self._runtime.cov_reset()
-        self._won = 0
+        self._won = Novelty()
 
     def reset_trace(self) -> None:
         self._runtime.cov_trace_reset()
@@ -183,33 +223,34 @@ class NativeBlocks(NativeCoverage):
     name = "native-bb"
     unit = "blocks"
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return table.blocks, table.block_functions, table.entry_blocks
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return table.blocks, table.block_functions, table.entry_blocks, table.block_owned
 
 
 class NativeFunctions(NativeCoverage):
     name = "native-func"
     unit = "functions"
 
-    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def select(self, table: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         every = np.arange(len(table.function_starts))
-        return table.function_starts, every, every
+        return table.function_starts, every, every, table.function_owned
 
 
 class CaseMeter:
-    """One test case's novelty: the points it was first to cover, in all, and in each pass of its fuzzed compile
-    (the innermost pass running gets them; for Tzer's pass-sequence shrink)."""
+    """One test case's novelty: the points it was first to cover, and the owned points each pass of its fuzzed
+    compile was first to cover (the innermost pass running gets them; for Tzer's pass-sequence shrink, which keeps
+    the passes that covered TVM's own code)."""
 
     def __init__(self, provider: CoverageProvider):
         self.provider = provider
         provider.new_since_last()  # whatever ran before this case is not its own
-        self.total = 0
+        self.total = Novelty()
         self.passes: list[tuple[str, int]] = []
 
     def _take(self) -> int:
         new = self.provider.new_since_last()
         self.total += new
-        return new
+        return new.own
 
     def instrument(self) -> Any:
         import tvm
@@ -233,7 +274,7 @@ class CaseMeter:
 
         return PassCoverage()
 
-    def finish(self) -> tuple[int, tuple[tuple[str, int], ...]]:
+    def finish(self) -> tuple[Novelty, tuple[tuple[str, int], ...]]:
         self._take()
         return self.total, tuple(self.passes)
 

@@ -31,7 +31,7 @@ import numpy as np
 from tzer.errors import UserError
 
 LIBRARY = "libtvm_compiler.so"
-TABLE_FORMAT = 1  # bump when the cached table's layout or the leader rules change
+TABLE_FORMAT = 2  # bump when the cached table's layout, the leader rules or the owner rules change
 _CHUNK_FUNCTIONS = 4096  # functions per call of the block finder (the progress bar's step)
 _FDE_ENCODING = 0x1B  # DW_EH_PE_pcrel | DW_EH_PE_sdata4: what GCC and clang emit for x86-64
 _TABLE_ENCODING = 0x3B  # DW_EH_PE_datarel | DW_EH_PE_sdata4: .eh_frame_hdr's sorted search table
@@ -163,18 +163,24 @@ def _skip_leb128(data: bytes, position: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class BlockTable:
-    """A library's instrumentation points: sorted block leader addresses (link-time virtual addresses) and the
-    function each belongs to."""
+    """A library's instrumentation points: sorted block leader addresses (link-time virtual addresses), the
+    function each belongs to, and whose code each function is (tzer.observe.native.owners)."""
 
     build_id: str
     function_starts: np.ndarray  # uint64, sorted
     function_sizes: np.ndarray  # uint64
     blocks: np.ndarray  # uint64, sorted; every function entry is one of them
+    function_owned: np.ndarray  # bool, per function: TVM's own code (not bundled LLVM, Z3, ...)
 
     @property
     def block_functions(self) -> np.ndarray:
         """The function index of each block."""
         return np.searchsorted(self.function_starts, self.blocks, side="right") - 1
+
+    @property
+    def block_owned(self) -> np.ndarray:
+        """Per block: whether it is TVM's own code."""
+        return self.function_owned[self.block_functions]
 
     @property
     def entry_blocks(self) -> np.ndarray:
@@ -197,7 +203,7 @@ def block_table(path: str, progress: bool = True) -> BlockTable:
         try:
             with np.load(cached, allow_pickle=False) as saved:
                 return BlockTable(image.build_id, saved["function_starts"], saved["function_sizes"],
-                                  saved["blocks"])
+                                  saved["blocks"], saved["function_owned"])
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry: sweep again and replace it
     table = sweep(image, progress)
@@ -206,7 +212,7 @@ def block_table(path: str, progress: bool = True) -> BlockTable:
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(cached), suffix=".npz")
         with os.fdopen(handle, "wb") as out:
             np.savez(out, function_starts=table.function_starts, function_sizes=table.function_sizes,
-                     blocks=table.blocks)
+                     blocks=table.blocks, function_owned=table.function_owned)
         os.replace(temporary, cached)  # atomic: a concurrent reader sees the old state or the whole new table
     except OSError as exc:  # a read-only home: the next process sweeps again, nothing else is lost
         print(f"tzer: cannot cache the block table in {os.path.dirname(cached)} ({exc.strerror})", file=sys.stderr)
@@ -214,34 +220,42 @@ def block_table(path: str, progress: bool = True) -> BlockTable:
 
 
 def sweep(image: ElfImage, progress: bool = True) -> BlockTable:
+    from tzer.observe.native.owners import owned_functions
+
     starts, sizes = function_table(image)
     finder = _blocks_library()
     text = image.sections[".text"]
     code = np.frombuffer(image.data, dtype=np.uint8, count=text.size, offset=text.offset)
     chunks = [(i, min(i + _CHUNK_FUNCTIONS, len(starts))) for i in range(0, len(starts), _CHUNK_FUNCTIONS)]
 
-    def leaders(chunk: tuple[int, int]) -> np.ndarray:
+    def leaders(chunk: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk's block leaders, and its jumps out of their function as (function index, target) rows."""
         lo, hi = chunk
         chunk_starts, chunk_sizes = np.ascontiguousarray(starts[lo:hi]), np.ascontiguousarray(sizes[lo:hi])
-        capacity = int(chunk_sizes.sum())  # at most one leader per byte
+        capacity = int(chunk_sizes.sum())  # at most one leader per byte, one jump per two bytes
         out = np.empty(capacity, dtype=np.uint64)
-        undecodable = ctypes.c_long(0)
+        jumps = np.empty((capacity // 2 + 1, 2), dtype=np.uint64)
+        undecodable, n_jumps = ctypes.c_long(0), ctypes.c_long(0)
         written = finder.tzb_leaders(code.ctypes.data, text.address, text.size, chunk_starts.ctypes.data,
                                      chunk_sizes.ctypes.data, hi - lo, out.ctypes.data, capacity,
-                                     ctypes.byref(undecodable))
+                                     ctypes.byref(undecodable), jumps.ctypes.data, len(jumps), ctypes.byref(n_jumps))
         if written < 0:
             raise NativeCoverageUnavailable(f"the block finder failed on {image.path} (status {written})")
-        return out[:written]
+        jumps = jumps[:n_jumps.value].copy()
+        jumps[:, 0] += np.uint64(lo)
+        return out[:written], jumps
 
     with progress_bar(progress, f"finding the basic blocks of {os.path.basename(image.path)} "
                                  f"(once per build)", len(chunks)) as advance:
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            parts = []
-            for part in pool.map(leaders, chunks):
+            parts, jump_parts = [], []
+            for part, jumps in pool.map(leaders, chunks):
                 parts.append(part)
+                jump_parts.append(jumps)
                 advance()
     blocks = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
-    return BlockTable(image.build_id, starts, sizes, blocks)
+    jumps = np.concatenate(jump_parts) if jump_parts else np.empty((0, 2), dtype=np.uint64)
+    return BlockTable(image.build_id, starts, sizes, blocks, owned_functions(image, starts, jumps))
 
 
 @contextlib.contextmanager
@@ -291,6 +305,7 @@ def _blocks_library() -> ctypes.CDLL:
         finder.tzb_leaders.restype = ctypes.c_long
         finder.tzb_leaders.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p,
                                        ctypes.c_void_p, ctypes.c_long, ctypes.c_void_p, ctypes.c_long,
+                                       ctypes.POINTER(ctypes.c_long), ctypes.c_void_p, ctypes.c_long,
                                        ctypes.POINTER(ctypes.c_long)]
         _loaded["blocks"] = finder
     return _loaded["blocks"]
@@ -310,6 +325,9 @@ def runtime_library() -> ctypes.CDLL:
             "cov_reset": (None, []),
             "cov_total": (ctypes.c_long, []),
             "cov_won": (ctypes.c_long, []),
+            "cov_set_owned": (ctypes.c_int, [ctypes.c_void_p]),
+            "cov_total_owned": (ctypes.c_long, []),
+            "cov_won_owned": (ctypes.c_long, []),
             "cov_read_log": (ctypes.c_long, [ctypes.c_void_p, ctypes.c_long, ctypes.c_long]),
             "cov_trace_count": (ctypes.c_long, []),
             "cov_read_trace": (ctypes.c_long, [ctypes.c_void_p, ctypes.c_long]),

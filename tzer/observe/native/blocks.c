@@ -10,6 +10,10 @@
  *   - the first instruction after an unconditional jump, a return, ud2 or hlt that is not padding (nop, int3):
  *     this catches most switch-case targets, which are reached only through jump tables.
  * Only bytes inside function ranges are decoded or reported, so data and padding in .text are never patched.
+ *
+ * The sweep also reports the direct jumps (not calls) that leave their function: a function reaches its cold
+ * fragment (GCC's `foo.cold`, an FDE of its own, far away in .text.unlikely) only that way, so these edges tell
+ * whose code a fragment is (tzer.observe.native.owners).
  */
 #include <capstone/capstone.h>
 #include <stdint.h>
@@ -46,10 +50,13 @@ static int ends_flow(unsigned id) {
 
 /* Leaders of the functions [starts[i], starts[i] + sizes[i]), i < n_functions, all inside the image that starts at
  * address `image_address`, written to `out` as addresses: sorted within each function, functions in the order
- * given. Returns how many were written; -1 if `out` is too small (`capacity`), -2 if capstone fails, -3 if a
- * function lies outside the image. `undecodable` receives the number of bytes the sweep had to skip. */
+ * given. Returns how many were written; -1 if `out` or `jumps` is too small (`capacity`, `jump_capacity`), -2 if
+ * capstone fails, -3 if a function lies outside the image. `undecodable` receives the number of bytes the sweep had
+ * to skip. The direct jumps that leave their function go to `jumps` as pairs (index of the function in this call,
+ * target address); `n_jumps` receives how many pairs. */
 long tzb_leaders(const uint8_t *image, uint64_t image_address, uint64_t image_size, const uint64_t *starts,
-                 const uint64_t *sizes, long n_functions, uint64_t *out, long capacity, long *undecodable) {
+                 const uint64_t *sizes, long n_functions, uint64_t *out, long capacity, long *undecodable,
+                 uint64_t *jumps, long jump_capacity, long *n_jumps) {
     csh handle;
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK) return -2;
     cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
@@ -57,7 +64,7 @@ long tzb_leaders(const uint8_t *image, uint64_t image_address, uint64_t image_si
     vec_t leaders = {0}, targets = {0};
     uint8_t *starts_map = NULL; /* one byte per byte of the function: 1 where the sweep decoded an instruction */
     uint64_t starts_map_size = 0;
-    long written = 0, skipped = 0, status = 0;
+    long written = 0, skipped = 0, status = 0, jumped = 0;
 
     for (long f = 0; f < n_functions && status == 0; f++) {
         uint64_t start = starts[f], size = sizes[f];
@@ -93,6 +100,12 @@ long tzb_leaders(const uint8_t *image, uint64_t image_address, uint64_t image_si
                 if (x86->op_count == 1 && x86->operands[0].type == X86_OP_IMM) {
                     uint64_t target = (uint64_t)x86->operands[0].imm;
                     if (target >= start && target < start + size) vec_push(&targets, target);
+                    else if (target >= image_address && target < image_address + image_size) {
+                        if (jumped == jump_capacity) { status = -1; break; }
+                        jumps[2 * jumped] = (uint64_t)f;
+                        jumps[2 * jumped + 1] = target;
+                        jumped++;
+                    }
                 }
                 if (ends_flow(id)) after_end = 1;
                 else if (address < start + size) vec_push(&leaders, address);  /* conditional: fall-through */
@@ -115,5 +128,6 @@ long tzb_leaders(const uint8_t *image, uint64_t image_address, uint64_t image_si
     cs_free(insn, 1);
     cs_close(&handle);
     if (undecodable) *undecodable = skipped;
+    if (n_jumps) *n_jumps = jumped;
     return status ? status : written;
 }

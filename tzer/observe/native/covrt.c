@@ -10,6 +10,8 @@
  *     the map is the union over all of them. The atomic exchange on the map decides which process was first;
  *   - `won` (how many points this process was first to hit) and the trace (every point this process trapped on
  *     since `cov_trace_reset`) are private: after fork(), each child counts its own.
+ * Each point may be marked owned (`cov_set_owned`: TVM's own code, not the LLVM or Z3 linked into the library); the
+ * owned points are counted apart too (`cov_total_owned`, `cov_won_owned`).
  * The parent calls `cov_sync` to put back the bytes its children hit, so children forked later do not trap on them.
  * The handler touches only memory and atomics: it is async-signal-safe. Racing threads may both trap on a point
  * before its byte is back; restoring is idempotent and the exchange counts the point once.
@@ -25,18 +27,21 @@
 
 typedef struct {
     uint64_t count; /* entries appended to the log, over all processes */
+    uint64_t owned; /* of those, owned points */
 } log_header_t;
 
 static uintptr_t g_base;     /* where the library is mapped */
 static uint32_t *g_offset;   /* sorted offsets of the points from g_base (private copy) */
 static long g_n;
 static uint8_t *g_original;  /* the byte each int3 replaced */
+static uint8_t *g_owned;     /* private: 1 for an owned point */
 static uint8_t *g_hit;       /* shared: 1 once any process hit the point */
 static log_header_t *g_log_header; /* shared */
 static uint32_t *g_log;      /* shared: point indices in order of first hit, g_n entries at most */
 static uint32_t *g_trace;    /* private: points this process trapped on since cov_trace_reset */
 static volatile long g_trace_n;
 static volatile long g_won;  /* private: points this process was first to hit */
+static volatile long g_won_owned; /* private: of those, owned points */
 static uint64_t g_synced;    /* log entries whose bytes this process has put back */
 static struct sigaction g_previous;
 static int g_patched;
@@ -65,6 +70,10 @@ static void record(long i) {
         uint64_t k = __atomic_fetch_add(&g_log_header->count, 1, __ATOMIC_RELAXED);
         if (k < (uint64_t)g_n) g_log[k] = (uint32_t)i;
         __atomic_fetch_add(&g_won, 1, __ATOMIC_RELAXED);
+        if (g_owned[i]) {
+            __atomic_fetch_add(&g_log_header->owned, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&g_won_owned, 1, __ATOMIC_RELAXED);
+        }
     }
 }
 
@@ -91,12 +100,20 @@ int cov_setup(uintptr_t base, const uint32_t *offsets, long n) {
     g_n = n;
     g_offset = map_memory(n * sizeof(uint32_t), 0);
     g_original = map_memory(n, 0);
+    g_owned = map_memory(n, 0);
     g_hit = map_memory(n, 1);
     g_log_header = map_memory(sizeof(log_header_t) + n * sizeof(uint32_t), 1);
     g_trace = map_memory(n * sizeof(uint32_t), 0);
-    if (!g_offset || !g_original || !g_hit || !g_log_header || !g_trace) return -ENOMEM;
+    if (!g_offset || !g_original || !g_owned || !g_hit || !g_log_header || !g_trace) return -ENOMEM;
     g_log = (uint32_t *)(g_log_header + 1);
     memcpy(g_offset, offsets, n * sizeof(uint32_t));
+    return 0;
+}
+
+/* Mark which points are owned (one byte each, 0 or 1); before any is hit. 0, or -errno. */
+int cov_set_owned(const uint8_t *owned) {
+    if (!g_offset) return -EINVAL;
+    for (long i = 0; i < g_n; i++) g_owned[i] = owned[i] != 0;
     return 0;
 }
 
@@ -166,9 +183,11 @@ void cov_reset(void) {
         g_hit[i] = 0;
     }
     __atomic_store_n(&g_log_header->count, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&g_log_header->owned, 0, __ATOMIC_RELEASE);
     g_synced = 0;
     g_trace_n = 0;
     g_won = 0;
+    g_won_owned = 0;
 }
 
 long cov_total(void) {
@@ -177,6 +196,10 @@ long cov_total(void) {
 }
 
 long cov_won(void) { return __atomic_load_n(&g_won, __ATOMIC_RELAXED); }
+
+long cov_total_owned(void) { return (long)__atomic_load_n(&g_log_header->owned, __ATOMIC_ACQUIRE); }
+
+long cov_won_owned(void) { return __atomic_load_n(&g_won_owned, __ATOMIC_RELAXED); }
 
 /* Copy log entries [from, from + capacity) to `out`; returns how many were copied. */
 long cov_read_log(uint32_t *out, long from, long capacity) {
