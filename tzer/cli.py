@@ -228,17 +228,40 @@ def _stats_json(store) -> dict:
     campaigns = store.campaigns()
     totals = {key: sum(getattr(c.stats, key) for c in campaigns)
               for key in ("executions", "valid", "invalid", "findings")}
+    from tzer.observe.guidance import guidance
+
+    points = store.timeline()
     timeline = [{"campaign": p.campaign_id, **p.stats.to_json(),
                  "execs_per_second": round(p.stats.executions / p.stats.elapsed, 3) if p.stats.elapsed else 0.0}
-                for p in store.timeline()]
+                for p in points]
     return {
         **totals,
         "distinct_findings": len(store.findings()),
         "mutators": _mutator_totals(campaigns),
         "campaigns": [{"id": c.id, "seed": c.seed, "target": c.target, "mode": c.mode, "tvm_version": c.tvm_version,
-                       "stop_reason": c.stop_reason, **c.stats.to_json()} for c in campaigns],
+                       "stop_reason": c.stop_reason, **c.stats.to_json(),
+                       "guidance": guidance(c.stats, [p.stats for p in points if p.campaign_id == c.id])}
+                      for c in campaigns],
+        "modes": _mode_totals(campaigns),
         "timeline": timeline,
     }
+
+
+def _mode_totals(campaigns) -> dict:
+    """Per mode over all campaigns: the share of mutant tries that were pass mutations, of valid mutants new."""
+    from tzer.observe.guidance import guidance
+    from tzer.records import CampaignStats, MutatorStats
+
+    merged: dict[str, dict[str, collections.Counter]] = {}
+    for campaign in campaigns:
+        for name, stats in campaign.stats.mutators:
+            merged.setdefault(campaign.mode, {}).setdefault(name, collections.Counter()).update(stats.to_json())
+    report = {}
+    for mode, mutators in sorted(merged.items()):
+        stats = CampaignStats(mutators=tuple((name, MutatorStats(**counts)) for name, counts in mutators.items()))
+        measures = guidance(stats)
+        report[mode] = {key: measures[key] for key in ("mutant_tries", "pass_share", "new_share")}
+    return report
 
 
 def _mutator_totals(campaigns) -> dict:

@@ -7,10 +7,15 @@
 - pass: the same pool; each test case is an entry with a mutated pass sequence or PassContext config
   (tzer.mutate.passes).
 - joint (Tzer, OOPSLA 2022): an entry is mutated in IR until `n_max` tries in a row bring no new feedback, then it
-  gets one pass mutation, and IR mutation goes on.
+  gets one pass mutation of its program as it is, and IR mutation goes on (Tzer's `n_ir_cont_fail`, with one pass
+  try: `__MAX_PASS_FAIL__ = 1`). With nothing new at all, one try in `n_max + 1` is a pass mutation.
 A test case that brings new feedback (tzer.observe) joins the pool; one made by a pass mutation joins it with its
-pass sequence shrunk to the passes that covered new points (Tzer's shrink; tzer.mutate.passes.shrink_pipeline).
-Fresh programs keep arriving at `FRESH_RATE`.
+pass sequence shrunk to the passes that covered new points of TVM's own code (Tzer's shrink;
+tzer.mutate.passes.shrink_pipeline). Fresh programs keep arriving at `FRESH_RATE`.
+Pool entries are chosen by energy (`PoolEntry.energy`), a power schedule after AFL++'s: more for entries that
+covered more of TVM's code when they joined and compile faster (AFL++'s `calculate_score`), for entries whose
+mutants joined the pool, less the more often an entry was mutated without that (AFL++'s `fast` schedule; libFuzzer
+likewise weighs inputs by their mutants' successes). When the pool is full, the entry with the least energy leaves.
 Mutators are drawn with weights that favour those whose mutants were valid and new (per-mutator statistics, which
 `tzer stats` reports). All choices come from the engine's `random.Random`; the pool and the statistics are part of
 the engine's checkpointed state, so a resumed campaign goes on where it stopped.
@@ -35,12 +40,38 @@ MAX_POOL = 256  # beyond it, a random entry leaves
 MAX_STEPS = 12  # an entry with this many mutation steps gets no more IR mutation
 MISORDER_RATE = 0.05  # share of pass mutations that put a pass where it is not supported
 DEFAULT_N_MAX = 4
+ENERGY_DECAY_TRIES = 4.0  # an entry mutated this many times without success has half its energy
 
 
 @dataclasses.dataclass
 class PoolEntry:
     test_case: TestCase
     fails: int = 0  # IR mutations in a row that brought nothing new
+    novelty: int = 0  # points of TVM's own code it was first to cover when it joined
+    seconds: float = 0.0  # its compile and run time
+    tries: int = 0  # test cases made from it
+    successes: int = 0  # of those, the ones that joined the pool
+
+    def energy(self, mean_novelty: float, mean_seconds: float) -> float:
+        """How often to choose this entry, relative to the others (see the module docstring)."""
+        coverage = _clamp((self.novelty + 1) / (mean_novelty + 1), 0.25, 4.0)
+        speed = _clamp((mean_seconds + 0.01) / (self.seconds + 0.01), 0.25, 4.0)
+        return coverage * speed * (1 + self.successes) / (1 + self.tries / ENERGY_DECAY_TRIES)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"test_case": self.test_case.to_json(), "fails": self.fails, "novelty": self.novelty,
+                "seconds": self.seconds, "tries": self.tries, "successes": self.successes}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | list) -> "PoolEntry":
+        if isinstance(data, list):  # states before energies: [id, test case, fails]
+            return cls(TestCase.from_json(data[1]), int(data[2]))
+        return cls(TestCase.from_json(data["test_case"]), int(data["fails"]), int(data["novelty"]),
+                   float(data["seconds"]), int(data["tries"]), int(data["successes"]))
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +95,7 @@ class Scheduler:
     def next_test_case(self) -> TestCase:
         test_case, origin = None, Origin(None, None)
         if self.pool and self.rng.random() >= FRESH_RATE:
-            entry_id = self.rng.choice(sorted(self.pool))
+            entry_id = self._choose_entry()
             mutated = self._mutate(self.pool[entry_id])
             if mutated is not None:
                 test_case, origin = mutated[0], Origin(entry_id, mutated[1])
@@ -86,6 +117,8 @@ class Scheduler:
         parent = self.pool.get(origin.entry_id) if origin.entry_id is not None else None
         if parent is not None:
             parent.fails = 0 if keep or _is_pass_mutator(origin.mutator) else parent.fails + 1
+            parent.tries += 1
+            parent.successes += int(keep)
         if not keep:
             return None
         kept = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
@@ -93,7 +126,8 @@ class Scheduler:
             from tzer.mutate.passes import shrink_pipeline
 
             kept = dataclasses.replace(kept, passes=shrink_pipeline(kept.passes, execution.pass_coverage))
-        self._add(kept)
+        self._add(PoolEntry(kept, novelty=execution.new_coverage_tvm,
+                            seconds=execution.compile_seconds + execution.run_seconds))
         return kept
 
     def mutator_stats(self) -> tuple[tuple[str, MutatorStats], ...]:
@@ -101,13 +135,13 @@ class Scheduler:
 
     def state(self) -> dict[str, Any]:
         return {
-            "pool": [[entry_id, entry.test_case.to_json(), entry.fails] for entry_id, entry in sorted(self.pool.items())],
+            "pool": [[entry_id, entry.to_json()] for entry_id, entry in sorted(self.pool.items())],
             "next_id": self._next_id,
             "stats": {name: stats.to_json() for name, stats in sorted(self._stats.items())},
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.pool = {int(i): PoolEntry(TestCase.from_json(tc), int(fails)) for i, tc, fails in state["pool"]}
+        self.pool = {int(row[0]): PoolEntry.from_json(row[1] if len(row) == 2 else row) for row in state["pool"]}
         self._next_id = int(state["next_id"])
         self._stats = {name: MutatorStats.from_json(value) for name, value in state["stats"].items()}
 
@@ -153,6 +187,18 @@ class Scheduler:
         generator = self.rng.choice(self.config.generator_names)
         return draw_test_case(self.rng, generator, self.config.target, self.config.pass_config)
 
+    def _energies(self) -> tuple[list[int], list[float]]:
+        ids = sorted(self.pool)
+        entries = [self.pool[i] for i in ids]
+        mean_novelty = sum(e.novelty for e in entries) / len(entries)
+        mean_seconds = sum(e.seconds for e in entries) / len(entries)
+        return ids, [e.energy(mean_novelty, mean_seconds) for e in entries]
+
+    def _choose_entry(self) -> int:
+        """A pool entry, drawn by energy."""
+        ids, energies = self._energies()
+        return self.rng.choices(ids, energies)[0]
+
     def _choose(self, names: list[str]) -> str:
         """A mutator, favouring those whose mutants were valid and brought new feedback (never starving one)."""
         weights = [max(0.05, (1 + s.new + 0.25 * s.valid) / (2 + s.tries))
@@ -168,10 +214,11 @@ class Scheduler:
             valid=s.valid + int(not invalid), findings=s.findings + int(execution.verdict is Verdict.FINDING),
             new=s.new + int(kept))
 
-    def _add(self, test_case: TestCase) -> None:
+    def _add(self, entry: PoolEntry) -> None:
         if len(self.pool) >= MAX_POOL:
-            del self.pool[self.rng.choice(sorted(self.pool))]
-        self.pool[self._next_id] = PoolEntry(test_case)
+            ids, energies = self._energies()
+            del self.pool[ids[energies.index(min(energies))]]
+        self.pool[self._next_id] = entry
         self._next_id += 1
 
 

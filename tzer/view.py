@@ -41,7 +41,7 @@ def status_line(progress: Progress) -> str:
     symptoms = ", ".join(f"{name} {count}" for name, count in progress.by_symptom) or "none"
     busy = sum(w.state != "idle" for w in progress.workers)
     workers = f"  workers {busy}/{len(progress.workers)} busy" if progress.workers else ""
-    covered = f"  cov {s.native_coverage}" if s.native_coverage is not None else ""
+    covered = f"  cov {s.native_coverage} (tvm {s.coverage_tvm})" if s.native_coverage is not None else ""
     gpu = f"  {gpu_checks(s)}" if gpu_checks(s) else ""
     return (f"[{progress.phase.value}] {s.elapsed:7.1f}s  execs {s.executions}  {_rate(s.executions, s.elapsed):.2f}/s"
             f"{covered}{gpu}  valid {s.valid}  invalid {s.invalid}  findings {s.findings} ({symptoms}){workers}")
@@ -60,7 +60,8 @@ def _dashboard(progress: Progress | None) -> Panel:
     table.add_row("executions", f"{s.executions}  ({_rate(s.executions, s.elapsed):.2f}/s)")
     table.add_row("valid / invalid", f"{s.valid} / {s.invalid}")
     if s.native_coverage is not None:
-        table.add_row("coverage", f"{s.native_coverage} points of libtvm_compiler.so covered")
+        table.add_row("coverage", f"{s.coverage_tvm} points of TVM's own code covered, {s.native_coverage} of "
+                                  f"libtvm_compiler.so in all (with its LLVM and Z3)")
     if gpu_checks(s):
         table.add_row("CUDA", gpu_checks(s))
     table.add_row("feedback", f"{s.coverage or 0} features seen")
@@ -165,13 +166,14 @@ def mutators_table(totals: dict[str, dict]) -> Table:
 def campaigns_table(campaigns: Sequence[CampaignRecord]) -> Table:
     table = Table(title="campaigns")
     for column in ("id", "mode", "target", "seed", "elapsed", "execs", "execs/s", "valid", "invalid", "findings",
-                   "coverage", "stopped"):
+                   "coverage", "tvm coverage", "stopped"):
         table.add_column(column)
     for c in campaigns:
         s = c.stats
         table.add_row(str(c.id), c.mode, c.target, str(c.seed), f"{s.elapsed:.1f}", str(s.executions),
                       f"{_rate(s.executions, s.elapsed):.2f}", str(s.valid), str(s.invalid), str(s.findings),
-                      "-" if s.native_coverage is None else str(s.native_coverage), c.stop_reason or "running or killed")
+                      "-" if s.native_coverage is None else str(s.native_coverage),
+                      "-" if s.coverage_tvm is None else str(s.coverage_tvm), c.stop_reason or "running or killed")
     return table
 
 

@@ -16,8 +16,9 @@ import html
 import os
 from collections.abc import Sequence
 
+from tzer.observe.guidance import guidance
 from tzer.report.plots import coverage_plot, findings_plot
-from tzer.store.base import Store, StoredFinding
+from tzer.store.base import CampaignRecord, Store, StoredFinding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,9 @@ class CampaignRow:
     executions: int
     valid_percent: float
     native_coverage: int | None
+    coverage_tvm: int | None
+    pass_share: float | None  # pass mutations over mutant tries (tzer.observe.guidance)
+    never_fired: tuple[str, ...]  # passes of the vocabulary that changed the IR in no test case
     features: int | None
     findings: int
     new_findings: int
@@ -60,11 +64,7 @@ def build_report(store: Store, location: str) -> Report:
     campaigns = store.campaigns()
     timeline = store.timeline()
     findings = store.findings()
-    rows = tuple(CampaignRow(
-        c.id, c.mode, c.seed, c.target, c.stats.elapsed / 60, c.stats.executions,
-        100.0 * c.stats.valid / c.stats.executions if c.stats.executions else 0.0, c.stats.native_coverage,
-        c.stats.coverage, c.stats.findings, c.stats.new_findings, c.stop_reason or "running or killed")
-        for c in campaigns)
+    rows = tuple(_campaign_row(c, [p.stats for p in timeline if p.campaign_id == c.id]) for c in campaigns)
     groups: dict[tuple[str, str, str], list[StoredFinding]] = collections.defaultdict(list)
     for finding in findings:
         sig = finding.signature
@@ -81,6 +81,15 @@ def build_report(store: Store, location: str) -> Report:
     )
 
 
+def _campaign_row(c: CampaignRecord, points: list) -> CampaignRow:
+    measures = guidance(c.stats, points)
+    return CampaignRow(
+        c.id, c.mode, c.seed, c.target, c.stats.elapsed / 60, c.stats.executions,
+        100.0 * c.stats.valid / c.stats.executions if c.stats.executions else 0.0, c.stats.native_coverage,
+        c.stats.coverage_tvm, measures["pass_share"], tuple(measures["passes_never_fired"]) if c.stats.pass_firings
+        else (), c.stats.coverage, c.stats.findings, c.stats.new_findings, c.stop_reason or "running or killed")
+
+
 def _when(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -94,12 +103,21 @@ def _title(finding: StoredFinding) -> str:
 def _campaign_cells(row: CampaignRow) -> list[str]:
     coverage = f"{row.native_coverage:,} blocks" if row.native_coverage is not None else \
         (f"{row.features} features" if row.features is not None else "-")
+    own = f"{row.coverage_tvm:,} blocks" if row.coverage_tvm is not None else "-"
+    share = f"{row.pass_share:.1%}" if row.pass_share is not None else "-"
     return [str(row.id), row.mode, str(row.seed), row.target, f"{row.minutes:.1f}", f"{row.executions:,}",
-            f"{row.valid_percent:.1f}%", coverage, f"{row.findings} ({row.new_findings} new)", row.stopped]
+            f"{row.valid_percent:.1f}%", own, coverage, share, f"{row.findings} ({row.new_findings} new)",
+            row.stopped]
 
 
-CAMPAIGN_HEADER = ["campaign", "mode", "seed", "target", "minutes", "executions", "valid", "coverage",
-                   "findings", "stopped"]
+CAMPAIGN_HEADER = ["campaign", "mode", "seed", "target", "minutes", "executions", "valid", "TVM's own coverage",
+                   "all coverage", "pass mutations", "findings", "stopped"]
+
+
+def _never_fired_lines(report: Report) -> list[str]:
+    """One line per campaign that measured pass firings: the passes of the vocabulary that never changed the IR."""
+    return [f"Campaign {row.id}: " + (", ".join(row.never_fired) if row.never_fired else "every pass fired")
+            for row in report.campaigns if row.never_fired or row.pass_share is not None]
 GROUP_HEADER = ["symptom", "stage", "guilty pass", "findings", "occurrences"]
 
 
@@ -136,6 +154,7 @@ def to_markdown(report: Report, image_stem: str) -> tuple[str, dict[str, bytes]]
     out = [f"# tzer report: {report.store}", "", f"TVM {', '.join(report.tvm_versions) or '-'}", "",
            "## Campaigns", "", _md_table(CAMPAIGN_HEADER, [_campaign_cells(r) for r in report.campaigns]), "",
            f"![coverage over time]({names[0]})", "", f"![findings over time]({names[1]})", "",
+           "## Passes that never changed the IR", "", *(f"- {line}" for line in _never_fired_lines(report)), "",
            "## Findings by symptom, stage and guilty pass", "",
            _md_table(GROUP_HEADER, [_group_cells(g) for g in report.groups]), ""]
     for finding in report.findings:
@@ -180,6 +199,8 @@ def to_html(report: Report) -> str:
              "<h2>Campaigns</h2>", _html_table(CAMPAIGN_HEADER, [_campaign_cells(r) for r in report.campaigns]),
              _html_image(report.coverage_png, "coverage over time"),
              _html_image(report.findings_png, "findings over time"),
+             "<h2>Passes that never changed the IR</h2><ul>",
+             *(f"<li>{e(line)}</li>" for line in _never_fired_lines(report)), "</ul>",
              "<h2>Findings by symptom, stage and guilty pass</h2>",
              _html_table(GROUP_HEADER, [_group_cells(g) for g in report.groups])]
     for finding in report.findings:
