@@ -50,3 +50,10 @@ def test_pipeline_that_breaks_stage_order_is_invalid_when_tvm_rejects_it(runner)
     assert not test_case.passes.keeps_pipeline_order
     execution = runner.execute(test_case)
     assert execution.verdict is Verdict.INVALID and execution.invalidity is Invalidity.MISUSED_PIPELINE
+
+
+def test_info_names_are_what_tvm_names_each_known_pass():
+    from tzer.execute.pipeline import construct, info_name, known_passes
+
+    for name in sorted(known_passes()):
+        assert info_name(name) == construct(name).info.name, name
