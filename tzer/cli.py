@@ -176,8 +176,8 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             runner = Runner(config.target, coverage=coverage)
             try:
                 backend = make_backend(config, runner)
-                triage = CampaignTriage(config.target, config.limits, config.reduce_seconds) \
-                    if config.reduce_seconds > 0 else None
+                triage = CampaignTriage(config.target, config.limits, config.reduce_seconds, config.store,
+                                        config.jobs) if config.reduce_seconds > 0 else None
                 engine = Engine(config, store, backend, seeds, on_progress=view.update, resumed=last, triage=triage)
                 _install_stop_handlers(engine)
                 result = engine.run()

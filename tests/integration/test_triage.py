@@ -163,18 +163,19 @@ def _test_case():
     return draw_test_case(random.Random(0), "poolformer", "llvm")
 
 
-def test_a_campaign_reduces_its_new_findings_and_writes_their_reproducers(cli, tmp_path):
+def test_a_campaign_reduces_its_new_findings_on_all_its_workers_and_writes_their_reproducers(cli, tmp_path):
     import json
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = cli.run("fuzz", "--time", "15", "--seed", "2", "--store", "t.db", "--corpus", str(empty), "--mode",
-                     "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--reduce-time", "40",
-                     timeout=600)
+    result = cli.run("fuzz", "--time", "20", "--seed", "2", "--store", "t.db", "--corpus", str(empty), "--mode",
+                     "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--extra-pass",
+                     "fault.exception", "--jobs", "2", "--reduce-time", "40", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "triage" in result.stdout  # the phase is timed in the summary
     findings = json.loads(cli.run("findings", "--store", "t.db", "--format", "json", "--full").stdout)
-    assert findings and all(f["reduction"] is not None and f["reproducer"] for f in findings)
+    assert len(findings) >= 2  # two planted faults: two findings, reduced side by side in two worker processes
+    assert all(f["reduction"] is not None and f["reproducer"] for f in findings)
     for finding in findings:
         reduction = finding["reduction"]
         assert reduction["case"]["signature"] == finding["signature"]

@@ -1,15 +1,21 @@
 """Triage of stored findings: reduce one to its smallest script case, with every check in a fork-server child.
 
 The parent process imports TVM once; its fork server's children check candidates (tzer.triage.check), so a
-candidate that crashes or hangs TVM costs one child, never the triage.
+candidate that crashes or hangs TVM costs one child, never the triage. A campaign's triage phase reduces its new
+findings on all of the campaign's `--jobs`: one reduction is sequential (each check decides the next candidate), so
+the findings are shared out among worker processes (spawned, each with its own checker), which store what they
+reduce themselves.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from tzer.execute.sandbox import ForkServer, Limits
 from tzer.records import Execution, Symptom, Verdict
@@ -100,18 +106,38 @@ def _shown(execution: Execution) -> str:
     return "passes"
 
 
+def reduce_and_record(store: Store, finding_id: int, checker: Checker, time_limit: float,
+                      should_stop: Callable[[], bool]) -> str | None:
+    """Reduce one stored finding and store its reduction and reproducer; a line saying why it was not reduced, or
+    None."""
+    from tzer.report.repro import reproducer
+
+    finding = store.finding(finding_id)
+    assert finding is not None, "the campaign stored it"
+    reduction = reduce_finding(store, finding, checker, time_limit, should_stop)
+    if isinstance(reduction, NotReduced):
+        return f"tzer: finding {finding_id} not reduced: {reduction.reason}"
+    store.set_reproducer(finding_id, reproducer(store.finding(finding_id), reduction.case))
+    return None
+
+
 class CampaignTriage:
     """The engine's triage phase: reduce each new finding of the campaign, and write its reproducer (a CUDA build's
-    finding is not reduced; its reproducer shows the program as built for CUDA)."""
+    finding is not reduced; its reproducer shows the program as built for CUDA). With `jobs` > 1 and more than one
+    finding to reduce, they are reduced `jobs` at a time, each worker process reopening the store at
+    `store_location`."""
 
-    def __init__(self, target: str, limits: Limits, seconds_per_finding: float):
+    def __init__(self, target: str, limits: Limits, seconds_per_finding: float, store_location: str = "",
+                 jobs: int = 1):
         self.target = target
         self.limits = limits
         self.seconds_per_finding = seconds_per_finding
+        self.store_location = store_location
+        self.jobs = jobs
 
     def __call__(self, store: Store, finding_ids: list[int], should_stop: Callable[[], bool]) -> None:
         from tzer.judge.cuda import is_cuda_signature
-        from tzer.report.repro import cuda_reproducer, cuda_unreproducible, reproducer
+        from tzer.report.repro import cuda_reproducer, cuda_unreproducible
 
         reducible = []
         for finding_id in finding_ids:
@@ -126,13 +152,54 @@ class CampaignTriage:
                 store.set_reproducer(finding_id, cuda_reproducer(finding))
         if not reducible:
             return
+        ids = [finding.id for finding in reducible]
+        if self.jobs > 1 and len(ids) > 1 and self.store_location:
+            self._in_workers(ids, should_stop)
+            return
         with checking(self.target, self.limits) as checker:
-            for finding in reducible:
-                finding_id = finding.id
+            for finding_id in ids:
                 if should_stop():
                     return
-                reduction = reduce_finding(store, finding, checker, self.seconds_per_finding, should_stop)
-                if isinstance(reduction, NotReduced):
-                    print(f"tzer: finding {finding_id} not reduced: {reduction.reason}", file=sys.stderr)
-                else:
-                    store.set_reproducer(finding_id, reproducer(store.finding(finding_id), reduction.case))
+                _say(reduce_and_record(store, finding_id, checker, self.seconds_per_finding, should_stop))
+
+    def _in_workers(self, finding_ids: list[int], should_stop: Callable[[], bool]) -> None:
+        """Reduce `finding_ids` in `jobs` spawned worker processes; on a stop request, end them (a reduction in
+        flight is lost, the stored ones stay)."""
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: never fork a process holding TVM
+        pool = context.Pool(min(self.jobs, len(finding_ids)), _start_worker,
+                            (self.target, self.limits, self.store_location))
+        try:
+            pending = [pool.apply_async(_reduce_in_worker, (finding_id, self.seconds_per_finding))
+                       for finding_id in finding_ids]
+            while pending and not should_stop():
+                time.sleep(0.2)
+                for result in [r for r in pending if r.ready()]:
+                    pending.remove(result)
+                    _say(result.get())
+        finally:
+            pool.terminate()  # the workers' fork-server children die with them (PR_SET_PDEATHSIG)
+            pool.join()
+
+
+def _say(line: str | None) -> None:
+    if line:
+        print(line, file=sys.stderr)
+
+
+_WORKER: dict[str, Any] = {}  # a triage worker's store, checker and stop flag
+
+
+def _start_worker(target: str, limits: Limits, store_location: str) -> None:
+    from tzer.store.base import open_store
+
+    signal.signal(signal.SIGINT, lambda *_: _WORKER.update(stop=True))  # the parent decides; finish the check
+    stack = contextlib.ExitStack()
+    _WORKER.update(stop=False, stack=stack, store=stack.enter_context(open_store(store_location)),
+                   checker=stack.enter_context(checking(target, limits)))
+
+
+def _reduce_in_worker(finding_id: int, time_limit: float) -> str | None:
+    return reduce_and_record(_WORKER["store"], finding_id, _WORKER["checker"], time_limit,
+                             lambda: bool(_WORKER["stop"]))

@@ -1,0 +1,145 @@
+"""Throughput of tzer's joint mode against a raw loop doing the floor work for the very same test cases.
+
+What it measures, in one process:
+
+* tzer: a whole joint-mode campaign (`tzer fuzz --mode joint`'s engine, scheduler and oracles, native coverage
+  attached as `tzer fuzz` attaches it, the persistent fork server, a fresh temporary SQLite store, no triage phase),
+  `--iterations N` test cases from seed S. Every test case the engine submits is recorded, in order.
+* raw: the floor work of those same test cases, in the same order: build the program, apply its mutation steps,
+  draw its inputs, compile it with its pass configuration and run it once (the fuzzed build), compile it with all
+  loops serial under the minimal pipeline and run that once (the minimal-lowering build). No store, no engine, no
+  PyTorch reference, no bounds proof, no uninitialised-read fills, no bisection: what any differential fuzzer of
+  these mutants must do at least.
+
+The sides alternate (tzer, raw on the cases tzer just ran, tzer, ...), R runs each; each tzer run is a new campaign
+with the same seed (with coverage feedback its test cases may differ a little run to run: the raw side always
+replays the cases of the tzer run before it). The last line is `ratio=<tzer median / raw median>` of executions per
+wall second; the table gives each run, and the spread of each side's runs (max/min - 1) says how stable it was.
+
+    .venv/bin/python bench/joint_throughput.py [--iterations N] [--runs R] [--seed S] [--warmup W]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+_BENCH = os.path.dirname(os.path.abspath(__file__))
+if _BENCH not in sys.path:
+    sys.path.insert(0, _BENCH)
+
+from common import cpu_seconds, make_parser, parse_args, print_header, print_summary, print_table, Run
+
+
+class RecordingBackend:
+    """A backend that records every test case submitted to the one it wraps."""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self.submitted: list = []
+
+    def submit(self, test_case) -> None:
+        self.submitted.append(test_case)
+        self._backend.submit(test_case)
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
+def tzer_run(seed: int, iterations: int, runner):
+    """One joint campaign: (wall seconds, CPU seconds, stats, the test cases it ran in order)."""
+    from tzer.config import FuzzConfig
+    from tzer.engine import Engine, StopReason
+    from tzer.execute.backends import make_backend
+    from tzer.store.base import open_store
+
+    with tempfile.TemporaryDirectory(prefix="tzer-bench-") as tmp:
+        path = os.path.join(tmp, "bench.db")
+        config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation="fork",
+                            mode="joint")
+        store = open_store(path, create=True)
+        try:
+            backend = RecordingBackend(make_backend(config, runner))
+            engine = Engine(config, store, backend)
+            start, cpu_start = time.perf_counter(), cpu_seconds()
+            result = engine.run()
+            seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
+        finally:
+            store.close()
+    if result.stop_reason is not StopReason.ITERATION_BUDGET:
+        raise RuntimeError(f"the joint campaign stopped early: {result.stop_reason.value}")
+    return seconds, cpu, result.stats, backend.submitted
+
+
+def raw_floor(test_cases, executor) -> tuple[float, float, dict[str, int]]:
+    """The floor work of `test_cases`: the fuzzed build and the minimal-lowering build, one run of each."""
+    import numpy as np
+
+    from tzer.execute.pipeline import MINIMAL_PIPELINE
+    from tzer.generate.inputs import draw_inputs
+    from tzer.judge.bounds import serialize_loops
+    from tzer.mutate.apply import apply_steps, split_gpu_steps
+    from tzer.records import PassConfig
+    from tzer.runner import build
+
+    counts = {"ran": 0, "no_site": 0, "failed": 0}
+    start, cpu_start = time.perf_counter(), cpu_seconds()
+    for test_case in test_cases:
+        program = build(test_case)
+        mutated = apply_steps(program.mod, split_gpu_steps(test_case.mutations)[0])
+        if mutated.mod is None:
+            counts["no_site"] += 1
+            continue
+        inputs = draw_inputs(program.inputs, test_case.input_seed)
+        output = program.output
+        for mod, passes in ((mutated.mod, test_case.passes),
+                            (serialize_loops(mutated.mod), PassConfig(pipeline=MINIMAL_PIPELINE))):
+            entry, failure, _ = executor.load(mod, passes)
+            if failure is None:
+                _, failure = executor.call(entry, inputs, [np.zeros(output.shape, output.dtype)])
+            counts["failed" if failure is not None else "ran"] += 1
+    return time.perf_counter() - start, cpu_seconds() - cpu_start, counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser(__doc__.split("\n\n")[0])
+    args = parse_args(parser, argv)
+
+    import torch
+
+    from tzer.observe.coverage import attach_coverage
+    from tzer.runner import Runner
+
+    torch.set_num_threads(1)
+    coverage = attach_coverage("native-bb", lambda message: print(f"note: {message}"), progress=False)
+    runner = Runner("llvm", coverage=coverage)  # one per process, as a fork server's parent holds it
+    print_header(args, f", joint mode, coverage {coverage.name}, fork server")
+    runs: list[Run] = []
+    if args.warmup:
+        _, _, _, cases = tzer_run(args.seed + 1, args.warmup, runner)
+        raw_floor(cases, runner.executor)
+    for run in range(1, args.runs + 1):
+        coverage.reset()  # each campaign starts from nothing covered, as a new campaign does (untimed)
+        seconds, cpu, stats, cases = tzer_run(args.seed, args.iterations, runner)
+        runs.append(Run("tzer", run, seconds, cpu, len(cases) / seconds, len(cases) / cpu,
+                        (f"{stats.executions / stats.elapsed:.2f}", f"valid {stats.valid}, invalid {stats.invalid}, "
+                                                                     f"findings {stats.findings}")))
+        print(f"  tzer run {run}: {seconds:6.2f} s, {runs[-1].rate:5.2f} execs/s", flush=True)
+        seconds, cpu, counts = raw_floor(cases, runner.executor)
+        runs.append(Run("raw", run, seconds, cpu, len(cases) / seconds, len(cases) / cpu,
+                        ("", ", ".join(f"{k} {v}" for k, v in counts.items()))))
+        print(f"  raw  run {run}: {seconds:6.2f} s, {runs[-1].rate:5.2f} execs/s", flush=True)
+    print_table(runs, lambda run: run.outcome, timed="the whole loop", own="the campaign's")
+    for side in ("raw", "tzer"):
+        rates = [run.rate for run in runs if run.side == side]
+        print(f"spread of {side}: {max(rates) / min(rates) - 1:.1%} (max/min - 1 of {len(rates)} runs, median "
+              f"{statistics.median(rates):.2f} execs/s)")
+    print_summary(runs, "raw", "tzer")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
