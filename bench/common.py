@@ -160,6 +160,9 @@ def print_summary(runs: Sequence[Run], baseline: str, candidate: str) -> None:
     base_median, cand_median = median(baseline, "rate"), median(candidate, "rate")
     base_cpu, cand_cpu = median(baseline, "cpu_rate"), median(candidate, "cpu_rate")
     print()
+    for side in (baseline, candidate):  # how stable the runs were: a ratio means little beyond its sides' spread
+        rates = [run.rate for run in runs if run.side == side]
+        print(f"spread of {side}: {max(rates) / min(rates) - 1:.1%} (max/min - 1 of its {len(rates)} runs' execs/s)")
     print(f"median execs/s:       {baseline} {base_median:6.2f}   {candidate} {cand_median:6.2f}")
     print(f"median execs/cpu-s:   {baseline} {base_cpu:6.2f}   {candidate} {cand_cpu:6.2f}   "
           f"cpu ratio {cand_cpu / base_cpu:.3f}")

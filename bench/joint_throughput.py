@@ -22,7 +22,6 @@ wall second; the table gives each run, and the spread of each side's runs (max/m
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -133,10 +132,6 @@ def main(argv: list[str] | None = None) -> int:
                         ("", ", ".join(f"{k} {v}" for k, v in counts.items()))))
         print(f"  raw  run {run}: {seconds:6.2f} s, {runs[-1].rate:5.2f} execs/s", flush=True)
     print_table(runs, lambda run: run.outcome, timed="the whole loop", own="the campaign's")
-    for side in ("raw", "tzer"):
-        rates = [run.rate for run in runs if run.side == side]
-        print(f"spread of {side}: {max(rates) / min(rates) - 1:.1%} (max/min - 1 of {len(rates)} runs, median "
-              f"{statistics.median(rates):.2f} execs/s)")
     print_summary(runs, "raw", "tzer")
     return 0
 
