@@ -149,21 +149,33 @@ def print_table(runs: Sequence[Run], describe: Callable[[Run], tuple[str, str]],
 
 
 def print_summary(runs: Sequence[Run], baseline: str, candidate: str) -> None:
-    """The load average at the end, the medians of both sides per wall and per CPU second with the CPU ratio, and
-    last `ratio=<candidate median / baseline median>` of executions per wall second."""
+    """The load average at the end, the medians of both sides per wall and per CPU second, the ratio of each pair of
+    runs (run k of the candidate over run k of the baseline, taken one after the other), and last
+    `ratio=<the median of the paired ratios>`.
+
+    Why paired: this machine's speed drifts by 10-40% over minutes whatever else runs (a shared host; CPU seconds
+    drift too), so the medians of each side move with the drift, while two runs taken one after the other see
+    nearly the same machine. The spread of the paired ratios is how stable the result is."""
     if hasattr(os, "getloadavg"):
         print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
-    def median(side: str, field: str) -> float:
-        return statistics.median(getattr(run, field) for run in runs if run.side == side)
+    def rates(side: str, field: str) -> list[float]:
+        return [getattr(run, field) for run in runs if run.side == side]
 
-    base_median, cand_median = median(baseline, "rate"), median(candidate, "rate")
-    base_cpu, cand_cpu = median(baseline, "cpu_rate"), median(candidate, "cpu_rate")
+    base_median, cand_median = (statistics.median(rates(side, "rate")) for side in (baseline, candidate))
+    base_cpu, cand_cpu = (statistics.median(rates(side, "cpu_rate")) for side in (baseline, candidate))
+    paired = [c / b for b, c in zip(rates(baseline, "rate"), rates(candidate, "rate"))]
+    paired_cpu = [c / b for b, c in zip(rates(baseline, "cpu_rate"), rates(candidate, "cpu_rate"))]
     print()
-    for side in (baseline, candidate):  # how stable the runs were: a ratio means little beyond its sides' spread
-        rates = [run.rate for run in runs if run.side == side]
-        print(f"spread of {side}: {max(rates) / min(rates) - 1:.1%} (max/min - 1 of its {len(rates)} runs' execs/s)")
-    print(f"median execs/s:       {baseline} {base_median:6.2f}   {candidate} {cand_median:6.2f}")
+    for side in (baseline, candidate):
+        side_rates = rates(side, "rate")
+        print(f"spread of {side}: {max(side_rates) / min(side_rates) - 1:.1%} (max/min - 1 of its {len(side_rates)} "
+              f"runs' execs/s: the machine's drift)")
+    print(f"median execs/s:       {baseline} {base_median:6.2f}   {candidate} {cand_median:6.2f}   "
+          f"ratio of medians {cand_median / base_median:.3f}")
     print(f"median execs/cpu-s:   {baseline} {base_cpu:6.2f}   {candidate} {cand_cpu:6.2f}   "
-          f"cpu ratio {cand_cpu / base_cpu:.3f}")
-    print(f"ratio={cand_median / base_median:.3f}")
+          f"cpu ratio {statistics.median(paired_cpu):.3f} (paired)")
+    quartiles = statistics.quantiles(paired, n=4) if len(paired) > 1 else [paired[0]] * 3
+    print(f"paired ratios: {', '.join(f'{r:.3f}' for r in paired)}")
+    print(f"paired ratio median {statistics.median(paired):.3f}, quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f}")
+    print(f"ratio={statistics.median(paired):.3f}")

@@ -6,10 +6,11 @@ What it measures, in one process:
   attached as `tzer fuzz` attaches it, the persistent fork server, a fresh temporary SQLite store, no triage phase),
   `--iterations N` test cases from seed S. Every test case the engine submits is recorded, in order.
 * raw: the floor work of those same test cases, in the same order: build the program, apply its mutation steps,
-  draw its inputs, compile it with its pass configuration and run it once (the fuzzed build), compile it with all
-  loops serial under the minimal pipeline and run that once (the minimal-lowering build). No store, no engine, no
-  PyTorch reference, no bounds proof, no uninitialised-read fills, no bisection: what any differential fuzzer of
-  these mutants must do at least.
+  draw its inputs, compile it with its pass configuration and run it once (the fuzzed build); then its reference:
+  for a mutant whose steps changed the meaning, compile it with all loops serial under the minimal pipeline and run
+  that once (the minimal-lowering build); for an unmutated program or one whose steps keep the meaning (schedule
+  primitives), PyTorch's float64 reference. No store, no engine, no bounds proof, no uninitialised-read fills, no
+  comparison, no bisection: what any differential fuzzer of these mutants must do at least.
 
 The sides alternate (tzer, raw on the cases tzer just ran, tzer, ...), R runs each; each tzer run is a new campaign
 with the same seed (with coverage feedback its test cases may differ a little run to run: the raw side always
@@ -74,17 +75,18 @@ def tzer_run(seed: int, iterations: int, runner):
 
 
 def raw_floor(test_cases, executor) -> tuple[float, float, dict[str, int]]:
-    """The floor work of `test_cases`: the fuzzed build and the minimal-lowering build, one run of each."""
+    """The floor work of `test_cases`: the fuzzed build run once, and the reference its oracle needs."""
     import numpy as np
+    import torch
 
     from tzer.execute.pipeline import MINIMAL_PIPELINE
     from tzer.generate.inputs import draw_inputs
     from tzer.judge.bounds import serialize_loops
-    from tzer.mutate.apply import apply_steps, split_gpu_steps
+    from tzer.mutate.apply import apply_steps, preserves_semantics, split_gpu_steps
     from tzer.records import PassConfig
     from tzer.runner import build
 
-    counts = {"ran": 0, "no_site": 0, "failed": 0}
+    counts = {"builds": 0, "failed": 0, "pytorch": 0, "no_site": 0}
     start, cpu_start = time.perf_counter(), cpu_seconds()
     for test_case in test_cases:
         program = build(test_case)
@@ -94,12 +96,18 @@ def raw_floor(test_cases, executor) -> tuple[float, float, dict[str, int]]:
             continue
         inputs = draw_inputs(program.inputs, test_case.input_seed)
         output = program.output
-        for mod, passes in ((mutated.mod, test_case.passes),
-                            (serialize_loops(mutated.mod), PassConfig(pipeline=MINIMAL_PIPELINE))):
+        builds = [(mutated.mod, test_case.passes)]
+        if mutated.applied and not preserves_semantics(mutated.applied):
+            builds.append((serialize_loops(mutated.mod), PassConfig(pipeline=MINIMAL_PIPELINE)))
+        else:
+            with torch.no_grad():
+                program.reference([torch.from_numpy(x).to(torch.float64) for x in inputs])
+            counts["pytorch"] += 1
+        for mod, passes in builds:
             entry, failure, _ = executor.load(mod, passes)
             if failure is None:
                 _, failure = executor.call(entry, inputs, [np.zeros(output.shape, output.dtype)])
-            counts["failed" if failure is not None else "ran"] += 1
+            counts["failed" if failure is not None else "builds"] += 1
     return time.perf_counter() - start, cpu_seconds() - cpu_start, counts
 
 
