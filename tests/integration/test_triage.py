@@ -163,25 +163,48 @@ def _test_case():
     return draw_test_case(random.Random(0), "poolformer", "llvm")
 
 
-def test_a_campaign_reduces_its_new_findings_on_all_its_workers_and_writes_their_reproducers(cli, tmp_path):
+def test_a_campaign_reduces_its_new_findings_and_writes_their_reproducers(cli, tmp_path):
     import json
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = cli.run("fuzz", "--time", "20", "--seed", "2", "--store", "t.db", "--corpus", str(empty), "--mode",
-                     "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--extra-pass",
-                     "fault.exception", "--jobs", "2", "--reduce-time", "40", timeout=600)
+    result = cli.run("fuzz", "--time", "15", "--seed", "2", "--store", "t.db", "--corpus", str(empty), "--mode",
+                     "generate", "--generator", "conv", "--extra-pass", "fault.check_failure", "--reduce-time", "40",
+                     timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "triage" in result.stdout  # the phase is timed in the summary
     findings = json.loads(cli.run("findings", "--store", "t.db", "--format", "json", "--full").stdout)
-    assert len(findings) >= 2  # two planted faults: two findings, reduced side by side in two worker processes
-    assert all(f["reduction"] is not None and f["reproducer"] for f in findings)
+    assert findings and all(f["reduction"] is not None and f["reproducer"] for f in findings)
     for finding in findings:
         reduction = finding["reduction"]
         assert reduction["case"]["signature"] == finding["signature"]
         assert finding["reduced_lines"] < reduction["original_lines"]
     replayed = cli.run("regress", "--store", "t.db", timeout=300)  # the reduced cases, checked again
     assert replayed.returncode == 1 and replayed.stdout.count(": reproduces (") == len(findings), replayed.stdout
+
+
+def test_the_triage_phase_reduces_findings_side_by_side_on_its_jobs(cli, tmp_path):
+    """Two findings (two planted faults, one campaign each), reduced by the triage phase with two jobs: each in a
+    worker process of its own, which stores its reduction and reproducer."""
+    import json
+
+    from tzer.execute.sandbox import Limits
+    from tzer.store.base import open_store
+    from tzer.triage.findings import CampaignTriage
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for fault in ("fault.check_failure", "fault.exception"):
+        result = cli.run("fuzz", "--iterations", "6", "--seed", "2", "--store", "t.db", "--corpus", str(empty),
+                         "--mode", "generate", "--generator", "conv", "--extra-pass", fault, "--no-reduce")
+        assert result.returncode == 0, result.stderr[-3000:]
+    store_path = str(tmp_path / "t.db")
+    with open_store(store_path) as store:
+        ids = [finding.id for finding in store.findings()]
+        assert len(ids) == 2
+        CampaignTriage("llvm", Limits(), 40.0, store_path, jobs=2)(store, ids, lambda: False)
+    findings = json.loads(cli.run("findings", "--store", "t.db", "--format", "json", "--full").stdout)
+    assert all(f["reduction"] is not None and f["reproducer"] for f in findings)
 
 
 def test_regress_replays_a_store_and_writes_junit_that_follows_fail_on(cli, tmp_path):
