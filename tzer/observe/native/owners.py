@@ -5,9 +5,12 @@ or shape covers new LLVM instruction-selection blocks whatever TVM did with it. 
 so does tzer's feedback (`coverage_tvm`). The wheel is stripped, so the split is inferred, from three facts:
 
 1. **Anchors**: functions whose owner the binary states. Exported function symbols (`.dynsym`: the wheel exports
-   `tvm::` functions only) and virtual functions: each vtable in `.data.rel.ro` points at its class's typeinfo,
+   `tvm::` functions only); virtual functions: each vtable in `.data.rel.ro` points at its class's typeinfo,
    whose mangled name gives the namespace (`tvm::` is TVM's; `llvm::`, Z3's namespaces and the global namespace
-   are not; `std::` and anonymous namespaces say nothing).
+   are not; `std::` and anonymous namespaces say nothing); and code that loads the address of a source file's path
+   (`__FILE__` in TVM's ICHECK and LOG, and in Z3's asserts). The file anchors matter: TVM's LLVM code generator is
+   built without RTTI (as LLVM is), so it has no typeinfo of its own, and it is linked last of TVM's objects, right
+   before LLVM's.
 2. **Cold fragments**: GCC moves a function's unlikely paths into a fragment (`foo.cold`, an FDE of its own far
    away in `.text.unlikely`) that only `foo` jumps to, so a fragment takes its parent's owner: anchors spread along
    the direct jumps that leave a function (the block finder reports them).
@@ -215,8 +218,8 @@ def _virtual_functions(image, relocations) -> list[tuple[int, str]]:
 
 
 def _namespace(mangled_type: str) -> str:
-    """The outermost namespace of a mangled type name (`N3tvm4tirx...E` -> tvm); 'std' for std's, '' for the
-    global namespace's... and '' where it cannot tell."""
+    """The outermost namespace of a mangled type name (`N3tvm4tirx...E` -> tvm): 'std' for std's, '<global>' for a
+    class of the global namespace, '' where it cannot tell."""
     name = mangled_type
     if name.startswith("Z"):  # a class local to a function: the function's namespace
         return _namespace_of_symbol("_" + name)
