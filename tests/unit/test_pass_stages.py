@@ -60,3 +60,40 @@ def test_a_failure_names_what_failed(stages):
     # TVM notes), and that must show as a failure, not as support.
     entry = stages["passes"]["tirx.NarrowDataType:32"]
     assert 0 not in entry["ok"] and entry["failures"]["0"]
+
+
+def test_a_pass_that_is_a_misuse_by_design_is_never_drawn():
+    """A campaign's finding: s_tir.DecorateDeviceScope, inserted into a CPU pipeline by pass.insert, made
+    LowerTVMBuiltin fail "Unknown device id in current IR": the pass marks host code as device code (a false
+    positive). Pass mutation must not put it in a pipeline."""
+    import random
+
+    from tzer.execute.pipeline import MISUSE_BY_DESIGN, known_passes, supported_positions
+    from tzer.mutate.passes import insert_pass, repeat_pass
+    from tzer.records import PassConfig
+
+    assert "s_tir.DecorateDeviceScope" in MISUSE_BY_DESIGN
+    assert not MISUSE_BY_DESIGN & (known_passes() | set(supported_positions()))
+    rng = random.Random(0)
+    passes = PassConfig()
+    for _ in range(300):
+        passes = insert_pass(passes, rng) if rng.random() < 0.7 else (repeat_pass(passes, rng) or passes)
+        assert not MISUSE_BY_DESIGN & set(passes.pipeline)
+        if len(passes.pipeline) > 90:
+            passes = PassConfig()
+
+
+def test_pass_drop_keeps_the_minimal_lowering():
+    """A campaign's finding: pass.drop dropped tirx.BF16ComputeLegalize, and BF16StorageLegalize then raised on a
+    bfloat16 store (a misuse: the minimal lowering needs it; a false positive on 2026-12-07)."""
+    import random
+
+    from tzer.execute.pipeline import MINIMAL_PIPELINE
+    from tzer.mutate.passes import drop_pass
+    from tzer.records import PassConfig
+
+    rng = random.Random(0)
+    passes = PassConfig()
+    while passes is not None:
+        assert set(MINIMAL_PIPELINE) <= set(passes.pipeline or DEFAULT_PIPELINE)
+        passes = drop_pass(passes, rng)

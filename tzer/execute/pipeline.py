@@ -50,6 +50,11 @@ DEFAULT_PIPELINE: tuple[str, ...] = (
     "s_tir.LowerThreadAllreduce", "s_tir.MergeSharedMemoryAllocations", "tirx.SplitHostDevice",
     "tirx.MakePackedAPI", "tirx.FP8StorageLegalize", "tirx.BF16StorageLegalize",
 )
+# Passes the measurement accepted at every position that are still a misuse in a pipeline of host functions: a
+# mutant pipeline holding one shows TVM working as designed, not a bug. s_tir.DecorateDeviceScope marks a whole
+# function as device code; after it LowerTVMBuiltin finds code with no device id and fails its check (a campaign's
+# finding, judged a false positive on 2026-12-07: tests/unit/test_pass_stages.py).
+MISUSE_BY_DESIGN: frozenset[str] = frozenset({"s_tir.DecorateDeviceScope"})
 PIPELINE_NAME = "tzer"
 _MEASURED = os.path.join(os.path.dirname(__file__), "pass_stages.json")
 
@@ -91,7 +96,7 @@ def supported_positions() -> dict[str, frozenset[int]]:
     measured = _measured()
     special = measured.get("constructed_specially", {})  # built by hand in the tool, not by `construct`: left out
     for name, entry in measured["passes"].items():
-        if name not in SKELETON and name not in special:
+        if name not in SKELETON and name not in special and name not in MISUSE_BY_DESIGN:
             supported.setdefault(name, set()).update(entry["ok"])
     return {name: frozenset(positions) for name, positions in supported.items() if positions}
 
