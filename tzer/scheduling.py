@@ -36,7 +36,7 @@ from tzer.registry import Registry
 
 FRESH_RATE = 0.1  # share of test cases that are fresh programs, once the pool has entries
 MIN_POOL = 8  # below this many entries, every valid fresh program joins the pool, new feedback or not
-MAX_POOL = 256  # beyond it, a random entry leaves
+MAX_POOL = 256  # beyond it, the entry with the least energy leaves
 MAX_STEPS = 12  # an entry with this many mutation steps gets no more IR mutation
 MISORDER_RATE = 0.05  # share of pass mutations that put a pass where it is not supported
 DEFAULT_N_MAX = 4
