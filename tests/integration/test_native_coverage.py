@@ -311,6 +311,13 @@ def test_campaign_with_coverage_feedback_stores_coverage_and_resumes_it(cli, tmp
     assert campaign["executions"] == 20
     points = [p["native_coverage"] for p in stats["timeline"] if p["native_coverage"] is not None]
     assert points and points == sorted(points), "coverage never shrinks, across the resume too"
+    assert 0 < campaign["coverage_tvm"] < campaign["native_coverage"]  # TVM's own blocks, counted apart
+    own = [p["coverage_tvm"] for p in stats["timeline"] if p["coverage_tvm"] is not None]
+    assert own == sorted(own) and len(own) == len(points)
+    guidance = campaign["guidance"]
+    assert guidance["mutant_tries"] > 0 and 0 <= guidance["pass_share"] <= 1 and guidance["passes_never_fired"]
+    assert campaign["pass_firings"] and any(count["fired"] for count in campaign["pass_firings"].values())
+    assert stats["modes"]["joint"]["mutant_tries"] == guidance["mutant_tries"]
     import sqlite3
 
     with sqlite3.connect(str(tmp_path / "c.db")) as db:
