@@ -8,6 +8,8 @@ Runs `tzer fuzz` once per row, one after the other, on the same seed, corpus and
                        pass-effect features decide, as with `--coverage none`, which could not measure blocks)
   ir / pass / joint    mutation, guided by coverage of TVM's own code (a case that covers more new TVM blocks than
                        the noise floor joins the seed pool)
+  interleaved          IR mutation with random pass mutations at the joint schedule's ceiling (1 try in 5): "IR +
+                       random pass mutation", to tell the joint schedule's timing from its pass budget
   joint-no-feedback    joint mutation with coverage measured but not guiding
 
 It prints a table (TVM's own blocks and all blocks covered, executions, valid, the share of mutant tries that were
@@ -31,6 +33,7 @@ ROWS = {
     "ir-no-feedback": ["--mode", "ir", "--no-coverage-feedback"],
     "ir": ["--mode", "ir"],
     "pass": ["--mode", "pass"],
+    "interleaved": ["--mode", "interleaved"],
     "joint": ["--mode", "joint"],
     "joint-no-feedback": ["--mode", "joint", "--no-coverage-feedback"],
 }

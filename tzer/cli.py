@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "another architecture than sm_90), or both: llvm,cuda (adds the CPU-vs-CUDA differential "
                            "on a GPU)")
     fuzz.add_argument("--mode", default="joint",
-                      help="joint (IR and pass mutation, Tzer's scheme; default), ir, pass, or generate (no mutation)")
+                      help="joint (IR and pass mutation, Tzer's scheme; default), ir, pass, interleaved (IR mutation "
+                           "with random pass mutations, for ablations), or generate (no mutation)")
     fuzz.add_argument("--n-max", type=int, default=4,
                       help="joint mode: IR mutations of a seed in a row without new feedback before a pass mutation")
     fuzz.add_argument("--generator", action="append", default=[], help="only these generators (repeatable)")

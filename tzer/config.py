@@ -50,7 +50,7 @@ class FuzzConfig:
     time_budget: float | None = None  # seconds; None with no iteration budget runs until interrupted
     iterations: int | None = None
     target: str = "llvm"
-    mode: str = "joint"  # a scheduler (tzer.scheduling): generate, ir, pass or joint
+    mode: str = "joint"  # a scheduler (tzer.scheduling): generate, ir, pass, interleaved or joint
     n_max: int = 4  # joint mode: IR mutations of a seed in a row that bring nothing new before a pass mutation
     generators: tuple[str, ...] = ()  # empty: every registered generator
     corpus: str | None = None  # a directory of seed test cases (JSON), executed first

@@ -6,6 +6,7 @@
   mutator too: GPU steps stay a suffix of the steps, and a program mutation drops them, to be drawn anew).
 - pass: the same pool; each test case is an entry with a mutated pass sequence or PassContext config
   (tzer.mutate.passes).
+- interleaved: IR mutation, and a pass mutation at random one try in `n_max + 1` (for the ablation).
 - joint (Tzer, OOPSLA 2022): an entry is mutated in IR until `n_max` tries in a row bring no new feedback, then it
   gets one pass mutation of its program as it is, and IR mutation goes on (Tzer's `n_ir_cont_fail`, with one pass
   try: `__MAX_PASS_FAIL__ = 1`). With nothing new at all, one try in `n_max + 1` is a pass mutation.
@@ -253,9 +254,21 @@ class JointScheduler(Scheduler):
         return self._ir_mutation(entry)
 
 
+class InterleavedScheduler(Scheduler):
+    """IR mutation with a pass mutation at the rate the joint schedule's ceiling allows (one try in `n_max + 1`),
+    drawn at random rather than after `n_max` fruitless IR tries: the ablation's "IR + random pass mutation", the
+    joint schedule's budget of pass tries without its timing."""
+
+    def _mutate(self, entry: PoolEntry) -> tuple[TestCase, str] | None:
+        if self.rng.random() < 1 / (self.config.n_max + 1) or len(entry.test_case.mutations) >= MAX_STEPS:
+            return self._pass_mutation(entry) or self._ir_mutation(entry)
+        return self._ir_mutation(entry)
+
+
 SCHEDULERS: Registry[type[Scheduler]] = Registry("mode", {
     "generate": "tzer.scheduling:GenerateScheduler",
     "ir": "tzer.scheduling:IRScheduler",
     "pass": "tzer.scheduling:PassScheduler",
     "joint": "tzer.scheduling:JointScheduler",
+    "interleaved": "tzer.scheduling:InterleavedScheduler",
 })

@@ -89,7 +89,7 @@ def _stats(cli, store: str) -> dict:
 FAST = ("--generator", "max_pool", "--generator", "avg_pool", "--generator", "conv", "--no-reduce")
 
 
-@pytest.mark.parametrize("mode", ["generate", "ir", "pass", "joint"])
+@pytest.mark.parametrize("mode", ["generate", "ir", "pass", "interleaved", "joint"])
 def test_every_mode_runs_and_reports_per_mutator_statistics(cli, tmp_path, mode):
     (tmp_path / "empty").mkdir()
     result = cli.run("fuzz", "--mode", mode, "--iterations", "24", "--seed", "3", "--store", "m.db",
@@ -105,7 +105,7 @@ def test_every_mode_runs_and_reports_per_mutator_statistics(cli, tmp_path, mode)
     assert all(m["tries"] == m["no_site"] + m["invalid"] + m["valid"] for m in mutators.values())
     assert all(set(m) >= {"tries", "valid", "findings", "invalid_rate"} for m in mutators.values())
     kinds = {name.startswith("pass.") for name in mutators}
-    assert kinds == {mode == "pass"} if mode != "joint" else kinds <= {True, False}
+    assert kinds == {mode == "pass"} if mode not in ("joint", "interleaved") else kinds <= {True, False}
     assert sum(m["tries"] for m in mutators.values()) <= 24
 
 

@@ -98,7 +98,7 @@ def test_an_entry_with_max_steps_gets_no_more_ir_mutation():
     assert all(not tc.mutations for tc in mutants(s, 20))  # fresh programs instead
 
 
-@pytest.mark.parametrize("mode", ["ir", "pass", "joint"])
+@pytest.mark.parametrize("mode", ["ir", "pass", "interleaved", "joint"])
 def test_state_round_trips_through_json_and_a_restored_scheduler_draws_the_same(mode):
     s, _ = seeded(mode, seed=4)
     for tc in mutants(s, 10):
@@ -154,3 +154,18 @@ def test_joint_mode_gives_one_try_in_n_max_plus_one_to_pass_mutation_when_nothin
         tries["pass" if name.startswith("pass.") else "ir"] += stats.tries
     share = tries["pass"] / (tries["pass"] + tries["ir"])
     assert 0.15 <= share <= 0.21, share  # 1/5, less the pass mutations that found nothing to change
+
+
+def test_interleaved_mode_draws_pass_mutations_at_random_whatever_the_feedback():
+    """Joint mode gives pass mutations only to entries whose IR tries stopped bringing anything new; interleaved
+    mode (the ablation's "IR + random pass mutation") at one try in n_max + 1 even when every mutant is new."""
+    shares = {}
+    for mode in ("joint", "interleaved"):
+        s, _ = seeded(mode, seed=8, n_max=4)
+        for _ in range(400):
+            s.observe(s.next_test_case(), PASSED, new_features=1)
+        tries = collections.Counter()
+        for name, stats in s.mutator_stats():
+            tries["pass" if name.startswith("pass.") else "ir"] += stats.tries
+        shares[mode] = tries["pass"] / (tries["pass"] + tries["ir"])
+    assert shares["joint"] < 0.05 and 0.15 <= shares["interleaved"] <= 0.25, shares
