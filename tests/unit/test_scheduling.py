@@ -1,4 +1,4 @@
-"""The schedulers of the four modes: what they draw, what outcomes teach them, and their state through JSON."""
+"""The schedulers of the modes: what they draw, what outcomes teach them, and their state through JSON."""
 
 import collections
 import dataclasses
