@@ -76,8 +76,10 @@ class Campaign:
         return stats.executions / stats.elapsed if stats.elapsed > 0 else float("nan")
 
 
-def campaign(seed: int, iterations: int, runner, isolation: str, label: str | None = None) -> Campaign:
-    """One campaign on a fresh temporary store, its test cases run by the `isolation` backend around `runner`.
+def campaign(seed: int, iterations: int, runner, isolation: str, label: str | None = None, mode: str = "generate",
+             wrap: Callable[[Any], Any] = lambda backend: backend) -> Campaign:
+    """One `mode` campaign on a fresh temporary store, its test cases run by the `isolation` backend around `runner`
+    (handed to the engine through `wrap`, e.g. to record what it is given).
 
     Timed with `time.perf_counter` and `cpu_seconds` around `Engine.run()` only. Raises RuntimeError, naming the
     campaign `label` (default: `isolation`), if it stops before its iteration budget.
@@ -90,10 +92,10 @@ def campaign(seed: int, iterations: int, runner, isolation: str, label: str | No
     with tempfile.TemporaryDirectory(prefix="tzer-bench-") as tmp:
         path = os.path.join(tmp, "bench.db")
         config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation=isolation,
-                            mode="generate")
+                            mode=mode)
         store = open_store(path, create=True)
         try:
-            backend = make_backend(config, runner)  # before the timer: ForkServer warms the runner up here
+            backend = wrap(make_backend(config, runner))  # before the timer: ForkServer warms the runner up here
             engine = Engine(config, store, backend)
             start, cpu_start = time.perf_counter(), cpu_seconds()
             result = engine.run()  # closes the backend: the fork-server child is reaped before run() returns

@@ -14,8 +14,8 @@ What it measures, in one process:
 
 The sides alternate (tzer, raw on the cases tzer just ran, tzer, ...), R runs each; each tzer run is a new campaign
 with the same seed (with coverage feedback its test cases may differ a little run to run: the raw side always
-replays the cases of the tzer run before it). The last line is `ratio=<tzer median / raw median>` of executions per
-wall second; the table gives each run, and the spread of each side's runs (max/min - 1) says how stable it was.
+replays the cases of the tzer run before it). The last line is `ratio=` (tzer over raw, the median of the paired
+runs: common.print_summary); the table gives each run, and the quartiles of the paired ratios say how stable it was.
 
     .venv/bin/python bench/joint_throughput.py [--iterations N] [--runs R] [--seed S] [--warmup W]
 """
@@ -24,22 +24,21 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 
 _BENCH = os.path.dirname(os.path.abspath(__file__))
 if _BENCH not in sys.path:
     sys.path.insert(0, _BENCH)
 
-from common import cpu_seconds, make_parser, parse_args, print_header, print_summary, print_table, Run
+from common import Run, campaign, cpu_seconds, make_parser, parse_args, print_header, print_summary, print_table
 
 
 class RecordingBackend:
     """A backend that records every test case submitted to the one it wraps."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, submitted: list):
         self._backend = backend
-        self.submitted: list = []
+        self.submitted = submitted
 
     def submit(self, test_case) -> None:
         self.submitted.append(test_case)
@@ -50,28 +49,11 @@ class RecordingBackend:
 
 
 def tzer_run(seed: int, iterations: int, runner):
-    """One joint campaign: (wall seconds, CPU seconds, stats, the test cases it ran in order)."""
-    from tzer.config import FuzzConfig
-    from tzer.engine import Engine, StopReason
-    from tzer.execute.backends import make_backend
-    from tzer.store.base import open_store
-
-    with tempfile.TemporaryDirectory(prefix="tzer-bench-") as tmp:
-        path = os.path.join(tmp, "bench.db")
-        config = FuzzConfig(seed=seed, iterations=iterations, store=path, corpus=None, isolation="fork",
-                            mode="joint")
-        store = open_store(path, create=True)
-        try:
-            backend = RecordingBackend(make_backend(config, runner))
-            engine = Engine(config, store, backend)
-            start, cpu_start = time.perf_counter(), cpu_seconds()
-            result = engine.run()
-            seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
-        finally:
-            store.close()
-    if result.stop_reason is not StopReason.ITERATION_BUDGET:
-        raise RuntimeError(f"the joint campaign stopped early: {result.stop_reason.value}")
-    return seconds, cpu, result.stats, backend.submitted
+    """One joint campaign (common.campaign): its Campaign outcome, and the test cases it ran, in order."""
+    submitted: list = []
+    outcome = campaign(seed, iterations, runner, "fork", label="joint", mode="joint",
+                       wrap=lambda backend: RecordingBackend(backend, submitted))
+    return outcome, submitted
 
 
 def raw_floor(test_cases, executor) -> tuple[float, float, dict[str, int]]:
@@ -126,14 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     print_header(args, f", joint mode, coverage {coverage.name}, fork server")
     runs: list[Run] = []
     if args.warmup:
-        _, _, _, cases = tzer_run(args.seed + 1, args.warmup, runner)
+        _, cases = tzer_run(args.seed + 1, args.warmup, runner)
         raw_floor(cases, runner.executor)
     for run in range(1, args.runs + 1):
         coverage.reset()  # each campaign starts from nothing covered, as a new campaign does (untimed)
-        seconds, cpu, stats, cases = tzer_run(args.seed, args.iterations, runner)
+        outcome, cases = tzer_run(args.seed, args.iterations, runner)
+        seconds, cpu, stats = outcome.seconds, outcome.cpu, outcome.stats
         runs.append(Run("tzer", run, seconds, cpu, len(cases) / seconds, len(cases) / cpu,
-                        (f"{stats.executions / stats.elapsed:.2f}", f"valid {stats.valid}, invalid {stats.invalid}, "
-                                                                     f"findings {stats.findings}")))
+                        (f"{outcome.stats_rate:.2f}", f"valid {stats.valid}, invalid {stats.invalid}, "
+                                                      f"findings {stats.findings}")))
         print(f"  tzer run {run}: {seconds:6.2f} s, {runs[-1].rate:5.2f} execs/s", flush=True)
         seconds, cpu, counts = raw_floor(cases, runner.executor)
         runs.append(Run("raw", run, seconds, cpu, len(cases) / seconds, len(cases) / cpu,

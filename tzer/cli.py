@@ -253,26 +253,28 @@ def _mode_totals(campaigns) -> dict:
     from tzer.observe.guidance import guidance
     from tzer.records import CampaignStats, MutatorStats
 
-    merged: dict[str, dict[str, collections.Counter]] = {}
-    for campaign in campaigns:
-        for name, stats in campaign.stats.mutators:
-            merged.setdefault(campaign.mode, {}).setdefault(name, collections.Counter()).update(stats.to_json())
     report = {}
-    for mode, mutators in sorted(merged.items()):
-        stats = CampaignStats(mutators=tuple((name, MutatorStats(**counts)) for name, counts in mutators.items()))
+    for mode in sorted({campaign.mode for campaign in campaigns}):
+        counts = _merged_counts(campaign for campaign in campaigns if campaign.mode == mode)
+        stats = CampaignStats(mutators=tuple((name, MutatorStats(**count)) for name, count in counts.items()))
         measures = guidance(stats)
         report[mode] = {key: measures[key] for key in ("mutant_tries", "pass_share", "new_share")}
     return report
 
 
-def _mutator_totals(campaigns) -> dict:
-    """Per mutator over all campaigns: its counts, and the share of its mutants TVM rejected."""
+def _merged_counts(campaigns) -> dict[str, collections.Counter]:
+    """Per mutator, its counts summed over `campaigns`."""
     totals: dict[str, collections.Counter] = {}
     for campaign in campaigns:
         for name, stats in campaign.stats.mutators:
             totals.setdefault(name, collections.Counter()).update(stats.to_json())
+    return totals
+
+
+def _mutator_totals(campaigns) -> dict:
+    """Per mutator over all campaigns: its counts, and the share of its mutants TVM rejected."""
     report = {}
-    for name, counts in sorted(totals.items()):
+    for name, counts in sorted(_merged_counts(campaigns).items()):
         mutants = counts["invalid"] + counts["valid"]
         report[name] = {**counts, "invalid_rate": round(counts["invalid"] / mutants, 4) if mutants else None}
     return report

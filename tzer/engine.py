@@ -8,8 +8,9 @@ once per `checkpoint_seconds`, so a resumed campaign carries on where the last c
 exactly one `StopReason`.
 
 Feedback is native coverage of TVM's own code (tzer.observe.coverage) where a provider is attached: a test case is
-new if it was the first to cover more of TVM's points than the noise floor. The warm-up runs the seed corpus `warm_up_passes` times; the
-repeats change nothing in the program, so what they still cover is noise, and the floor is a high quantile of it.
+new if it was the first to cover more of TVM's points than the noise floor. The warm-up runs the seed corpus
+`warm_up_passes` times; the repeats change nothing in the program, so what they still cover is noise, and the floor
+is a high quantile of it.
 Without native coverage, or with `coverage_feedback` off (ablations), the pass-effect features decide.
 """
 

@@ -32,6 +32,7 @@ import random
 from typing import Any
 
 from tzer.execute.targets import uses_gpu
+from tzer.mutate.passes import is_pass_mutator
 from tzer.records import Execution, Invalidity, MutationStep, MutatorStats, TestCase, Verdict
 from tzer.registry import Registry
 
@@ -117,13 +118,13 @@ class Scheduler:
             self._count(origin.mutator, execution, keep)
         parent = self.pool.get(origin.entry_id) if origin.entry_id is not None else None
         if parent is not None:
-            parent.fails = 0 if keep or _is_pass_mutator(origin.mutator) else parent.fails + 1
+            parent.fails = 0 if keep or is_pass_mutator(origin.mutator) else parent.fails + 1
             parent.tries += 1
             parent.successes += int(keep)
         if not keep:
             return None
         kept = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
-        if _is_pass_mutator(origin.mutator) and getattr(self.config, "coverage_feedback", False):
+        if is_pass_mutator(origin.mutator) and getattr(self.config, "coverage_feedback", False):
             from tzer.mutate.passes import shrink_pipeline
 
             kept = dataclasses.replace(kept, passes=shrink_pipeline(kept.passes, execution.pass_coverage))
@@ -221,10 +222,6 @@ class Scheduler:
             del self.pool[ids[energies.index(min(energies))]]
         self.pool[self._next_id] = entry
         self._next_id += 1
-
-
-def _is_pass_mutator(name: str | None) -> bool:
-    return name is not None and name.startswith("pass.")
 
 
 class GenerateScheduler(Scheduler):

@@ -156,6 +156,11 @@ PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None
     "pass.misorder": misorder_pass,
 }
 MISORDER = "pass.misorder"
+
+
+def is_pass_mutator(name: str | None) -> bool:
+    """Whether a mutator name is one of the pass mutators (their names all start with "pass.")."""
+    return name is not None and name.startswith("pass.")
 GPU_PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | None]] = {
     "pass.gpu_config": set_gpu_config,
 }
@@ -163,8 +168,8 @@ GPU_PASS_MUTATORS: dict[str, Callable[[PassConfig, random.Random], PassConfig | 
 
 def shrink_pipeline(passes: PassConfig, pass_coverage: tuple[tuple[str, int], ...]) -> PassConfig:
     """Tzer's pass-sequence shrink: of an explicit pipeline, keep the passes that covered new points of TVM's own
-    code in the run `pass_coverage` measured (pass name, new points, in the order the passes finished), the skeleton, and the passes
-    lowering needs (MINIMAL_PIPELINE). A pass the run never reached is kept: nothing is known about it. Pass
+    code in the run `pass_coverage` measured (pass name, new points, in the order the passes finished), the
+    skeleton, and the passes lowering needs (MINIMAL_PIPELINE). A pass the run never reached is kept: nothing is known about it. Pass
     insertion and repetition grow sequences; this keeps them to what adds coverage."""
     if passes.pipeline is None or not pass_coverage:
         return passes

@@ -15,10 +15,10 @@ Each point is TVM's own code or not (tzer.observe.native.owners: the library lin
 TVM's code only, and so does tzer's feedback: a provider counts the owned points apart.
 
 What a provider answers, per process: `new_since_last` (the points this process was first of all to cover since the
-previous call, in all and TVM's own: a test case's novelty, and a pass's), `trace` (every point this process trapped on since
-`reset_trace`: per-input coverage in "full mode", in a child forked for one input), `total` and `covered` (the union
-so far), `total_own` (of those, TVM's own), `restore` (a resumed campaign's union), `sync` (the parent stops trapping on what children found) and
-`reset`. To add one: subclass `CoverageProvider` and register it in `COVERAGE`.
+previous call, in all and TVM's own: a test case's novelty, and a pass's), `trace` (every point this process trapped
+on since `reset_trace`: per-input coverage in "full mode", in a child forked for one input), `total` and `covered`
+(the union so far), `total_own` (of those, TVM's own), `restore` (a resumed campaign's union), `sync` (the parent
+stops trapping on what children found) and `reset`. To add one: subclass `CoverageProvider` and register it in `COVERAGE`.
 """
 
 from __future__ import annotations

@@ -13,16 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tzer.mutate.passes import is_pass_mutator
 from tzer.records import CampaignStats, MutatorStats
-
-
-def _is_pass_mutator(name: str) -> bool:
-    return name.startswith("pass.")
 
 
 def _sums(mutators: Sequence[tuple[str, MutatorStats]]) -> dict[str, int]:
     tries = sum(m.tries for _, m in mutators)
-    return {"tries": tries, "pass_tries": sum(m.tries for name, m in mutators if _is_pass_mutator(name)),
+    return {"tries": tries, "pass_tries": sum(m.tries for name, m in mutators if is_pass_mutator(name)),
             "valid": sum(m.valid for _, m in mutators), "new": sum(m.new for _, m in mutators)}
 
 

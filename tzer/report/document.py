@@ -33,7 +33,7 @@ class CampaignRow:
     native_coverage: int | None
     coverage_tvm: int | None
     pass_share: float | None  # pass mutations over mutant tries (tzer.observe.guidance)
-    never_fired: tuple[str, ...]  # passes of the vocabulary that changed the IR in no test case
+    never_fired: tuple[str, ...] | None  # passes of the vocabulary that never changed the IR; None: not measured
     features: int | None
     findings: int
     new_findings: int
@@ -87,7 +87,7 @@ def _campaign_row(c: CampaignRecord, points: list) -> CampaignRow:
         c.id, c.mode, c.seed, c.target, c.stats.elapsed / 60, c.stats.executions,
         100.0 * c.stats.valid / c.stats.executions if c.stats.executions else 0.0, c.stats.native_coverage,
         c.stats.coverage_tvm, measures["pass_share"], tuple(measures["passes_never_fired"]) if c.stats.pass_firings
-        else (), c.stats.coverage, c.stats.findings, c.stats.new_findings, c.stop_reason or "running or killed")
+        else None, c.stats.coverage, c.stats.findings, c.stats.new_findings, c.stop_reason or "running or killed")
 
 
 def _when(timestamp: float) -> str:
@@ -117,7 +117,9 @@ CAMPAIGN_HEADER = ["campaign", "mode", "seed", "target", "minutes", "executions"
 def _never_fired_lines(report: Report) -> list[str]:
     """One line per campaign that measured pass firings: the passes of the vocabulary that never changed the IR."""
     return [f"Campaign {row.id}: " + (", ".join(row.never_fired) if row.never_fired else "every pass fired")
-            for row in report.campaigns if row.never_fired or row.pass_share is not None]
+            for row in report.campaigns if row.never_fired is not None]
+
+
 GROUP_HEADER = ["symptom", "stage", "guilty pass", "findings", "occurrences"]
 
 
