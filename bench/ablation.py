@@ -14,7 +14,8 @@ Runs `tzer fuzz` once per row, one after the other, on the same seed, corpus and
 
 It prints a table (TVM's own blocks and all blocks covered, executions, valid, the share of mutant tries that were
 pass mutations, finding occurrences and distinct findings, and each row's TVM blocks over generate's), writes it as
-CSV, and, with matplotlib, plots TVM's blocks covered over time from each store's timeline. The last line is
+CSV after each row (with the share of valid mutants that were new in each campaign's second half), keeps the stores
+with `--keep DIR` (for `tzer stats` and `tzer report` on a row), and, with matplotlib, plots TVM's blocks covered over time from each store's timeline. The last line is
 `ratio=<joint TVM blocks / generate TVM blocks>`. Run by hand (`--minutes 20`: two hours), not in CI.
 """
 
@@ -45,6 +46,8 @@ def tzer(*args: str) -> subprocess.CompletedProcess:
 
 def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str) -> dict:
     store = os.path.join(directory, f"{name}.db")
+    if os.path.exists(store):  # a row is one fresh campaign, never a resumed one
+        raise SystemExit(f"{name}: {store} exists; keep each ablation's stores in a directory of their own")
     fuzz = tzer("fuzz", *ROWS[name], "--time", f"{minutes * 60:g}", "--seed", str(seed), "--jobs", str(jobs),
                 "--coverage", "native-bb", "--no-reduce", "--store", store)  # no triage: each row is its budget
     if fuzz.returncode != 0:
@@ -56,7 +59,8 @@ def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str) -> 
     timeline = [(p["elapsed"], p["coverage_tvm"]) for p in stats["timeline"] if p["coverage_tvm"] is not None]
     return {"row": name, "tvm_blocks": campaign["coverage_tvm"], "blocks": campaign["native_coverage"],
             "executions": campaign["executions"], "valid": campaign["valid"],
-            "pass_share": campaign["guidance"]["pass_share"] or 0.0, "findings": campaign["findings"],
+            "pass_share": campaign["guidance"]["pass_share"] or 0.0,
+            "new_share_second_half": campaign["guidance"]["new_share_second_half"], "findings": campaign["findings"],
             "distinct": stats["distinct_findings"], "elapsed": campaign["elapsed"], "timeline": timeline}
 
 
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
     parser.add_argument("--csv", default=os.path.join("bench", "results", "ablation.csv"))
     parser.add_argument("--plot", default=os.path.join("bench", "results", "ablation.png"))
+    parser.add_argument("--keep", metavar="DIR", help="keep each row's store in DIR (for `tzer stats`, the findings)")
     args = parser.parse_args(argv)
     rows = [r for r in args.rows.split(",") if r]
     unknown = set(rows) - set(ROWS)
@@ -77,11 +82,14 @@ def main(argv: list[str] | None = None) -> int:
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="tzer-ablation-") as directory:
+        if args.keep:
+            os.makedirs(args.keep, exist_ok=True)
         for name in rows:
-            results.append(run_row(name, args.minutes, args.seed, args.jobs, directory))
+            results.append(run_row(name, args.minutes, args.seed, args.jobs, args.keep or directory))
             r = results[-1]
             print(f"  {name:<18} {r['tvm_blocks']:>8} TVM blocks  {r['blocks']:>8} blocks  {r['executions']:>6} execs"
                   f"  {r['distinct']:>4} distinct findings", flush=True)
+            write_csv(results, args)  # after each row: an ablation stopped halfway keeps the rows it ran
     baseline = next((r["tvm_blocks"] for r in results if r["row"] == "generate"), None)
     print()
     print(f"{'row':<18} {'TVM blocks':>10} {'vs generate':>11} {'all blocks':>10} {'execs':>7} {'valid':>7} "
@@ -90,21 +98,28 @@ def main(argv: list[str] | None = None) -> int:
         versus = f"{r['tvm_blocks'] / baseline:.3f}" if baseline else "-"
         print(f"{r['row']:<18} {r['tvm_blocks']:>10} {versus:>11} {r['blocks']:>10} {r['executions']:>7} "
               f"{r['valid']:>7} {r['pass_share']:>10.3f} {r['findings']:>8} {r['distinct']:>8}")
-    os.makedirs(os.path.dirname(args.csv) or ".", exist_ok=True)
-    with open(args.csv, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "minutes", "seed", "jobs", "tvm_blocks", "tvm_blocks_vs_generate", "blocks",
-                         "executions", "valid", "pass_share", "findings", "distinct_findings"])
-        for r in results:
-            writer.writerow([r["row"], args.minutes, args.seed, args.jobs, r["tvm_blocks"],
-                             round(r["tvm_blocks"] / baseline, 4) if baseline else "", r["blocks"], r["executions"],
-                             r["valid"], r["pass_share"], r["findings"], r["distinct"]])
-    print(f"csv: {args.csv}")
+    print(f"csv: {write_csv(results, args)}")
     plot(results, args.plot)
     joint = next((r["tvm_blocks"] for r in results if r["row"] == "joint"), None)
     if joint and baseline:
         print(f"ratio={joint / baseline:.3f}")
     return 0
+
+
+def write_csv(results: list[dict], args: argparse.Namespace) -> str:
+    baseline = next((r["tvm_blocks"] for r in results if r["row"] == "generate"), None)
+    os.makedirs(os.path.dirname(args.csv) or ".", exist_ok=True)
+    with open(args.csv, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "minutes", "seed", "jobs", "tvm_blocks", "tvm_blocks_vs_generate", "blocks",
+                         "executions", "valid", "pass_share", "new_share_second_half", "findings",
+                         "distinct_findings"])
+        for r in results:
+            writer.writerow([r["row"], args.minutes, args.seed, args.jobs, r["tvm_blocks"],
+                             round(r["tvm_blocks"] / baseline, 4) if baseline else "", r["blocks"], r["executions"],
+                             r["valid"], r["pass_share"], r["new_share_second_half"], r["findings"],
+                             r["distinct"]])
+    return args.csv
 
 
 def plot(results: list[dict], path: str) -> None:

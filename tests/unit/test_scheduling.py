@@ -9,7 +9,7 @@ import pytest
 
 from tzer.config import FuzzConfig
 from tzer.records import Execution, Invalidity, MutationStep, TestCase, Verdict
-from tzer.scheduling import MAX_POOL, MAX_STEPS, SCHEDULERS, PoolEntry
+from tzer.scheduling import MAX_POOL, MAX_STEPS, SCHEDULERS, Origin, PoolEntry
 
 GENERATORS = ("max_pool", "conv")
 PASSED = Execution(Verdict.PASS)
@@ -154,6 +154,19 @@ def test_joint_mode_gives_one_try_in_n_max_plus_one_to_pass_mutation_when_nothin
         tries["pass" if name.startswith("pass.") else "ir"] += stats.tries
     share = tries["pass"] / (tries["pass"] + tries["ir"])
     assert 0.15 <= share <= 0.21, share  # 1/5, less the pass mutations that found nothing to change
+
+
+def test_an_entry_that_reaches_n_max_fails_gets_its_pass_try_next_whatever_its_energy():
+    s, first = seeded("joint", seed=9, n_max=2)
+    s.pool = {0: PoolEntry(first, novelty=10, seconds=2.0, tries=40, fails=1),  # worn out, one fail from its pass try
+              1: PoolEntry(first, novelty=2000, seconds=0.1)}  # fresh: drawn some 100 times as often
+    s._origins[first.key].append(Origin(0, "general.flip"))
+    s.observe(first, PASSED, new_features=0)  # entry 0's second fail in a row
+    assert s._choose_entry() == 0  # its pass try comes first
+    drawn = collections.Counter(s._choose_entry() for _ in range(200))
+    assert drawn[1] > 150  # and then the energy draw again
+    state = json.loads(json.dumps(s.state()))
+    assert state["pass_due"] == []
 
 
 def test_interleaved_mode_draws_pass_mutations_at_random_whatever_the_feedback():
