@@ -8,8 +8,8 @@ TVM's verifier and counts the ones TVM rejects as invalid, per mutator.
 Four tables name them, by what a mutant means:
 - general TIR mutators change the program's meaning; their mutants are judged against a minimal lowering of the
   same mutant (opt-vs-unopt);
-- structural wrappers (Tzer's): wrap statements or expressions in loops, conditions, attributes, Let or Select;
-  they may change the meaning too, so they are judged like general mutators;
+- structural wrappers (Tzer's): wrap statements or expressions in loops, conditions, attributes, assumptions, Let or
+  Select; they may change the meaning too, so they are judged like general mutators;
 - schedule mutators apply S-TIR schedule primitives, which preserve the meaning; their mutants are judged against
   the unmutated program's PyTorch reference. Each also offers `traced(mod, rng) -> (mod, trace_json) | None`, and the
   trace, recorded in the step, replays it without redrawing.
@@ -48,6 +48,7 @@ WRAPPERS: dict[str, str] = {
     "wrap_if": "tzer.mutate.wrap:wrap_if",
     "wrap_attr": "tzer.mutate.wrap:wrap_attr",
     "wrap_alloc": "tzer.mutate.wrap:wrap_alloc",
+    "wrap_assume": "tzer.mutate.wrap:wrap_assume",
     "wrap_select": "tzer.mutate.wrap:wrap_select",
     "wrap_let": "tzer.mutate.wrap:wrap_let",
 }

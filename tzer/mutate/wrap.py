@@ -1,5 +1,6 @@
 """Structural wrappers (Tzer's): put one statement of a PrimFunc inside a new loop, condition, attribute, allocation
-or binding, or one expression inside a Select or a Let, and leave the rest of the program as it was.
+or binding, or after an assumption that holds, or one expression inside a Select or a Let, and leave the rest of the
+program as it was.
 
 Statement sites are the statements inside S-TIR blocks and between them (loops, block realizations, stores), except
 the root block and the leaves that scope over their later siblings (Bind, AllocBuffer, DeclBuffer). Expression sites
@@ -375,6 +376,24 @@ def _make_alloc(stmt: Any, scope: Scope, rng: random.Random) -> Any:
     # layout=None: the parser gives T.alloc_buffer no layout, so a defaulted one would fail the round trip
     buf = tirx.decl_buffer((rng.choice((1, 4, 16)),), rng.choice(ALLOC_DTYPES), "w_buf", scope=storage, layout=None)
     return tirx.SeqStmt([tirx.AllocBuffer(buf), stmt])
+
+
+def wrap_assume(mod: Any, rng: random.Random) -> Any:
+    """Put `T.assume(c)` before a statement, c a condition that holds there (a variable in scope within its range,
+    one bound or both; `True` where none is in scope). The simplifier takes an assumption as a fact, RemoveAssume
+    drops it, and no program tzer generates has one: without this wrapper RemoveAssume never changed the IR."""
+    return _wrap(mod, rng, _any_statement, _make_assume)
+
+
+def _make_assume(stmt: Any, scope: Scope, rng: random.Random) -> Any:
+    if not scope.variables:
+        cond = tirx.const(True, "bool")
+    elif rng.random() < 0.5:
+        cond = _constant_truth(rng.choice(scope.variables), True, rng)
+    else:
+        b = rng.choice(scope.variables)
+        cond = tirx.And(tirx.LE(_int(b.lo, b.var), b.var), tirx.LT(b.var, _int(b.lo + b.extent, b.var)))
+    return tirx.SeqStmt([tirx.Evaluate(tirx.assume(cond)), stmt])
 
 
 def wrap_select(mod: Any, rng: random.Random) -> Any:

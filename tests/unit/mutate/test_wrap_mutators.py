@@ -109,7 +109,8 @@ def uses(node, var) -> bool:
 
 
 def test_every_wrapper_is_registered():
-    assert set(WRAPPERS) == {"wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_select", "wrap_let"}
+    assert set(WRAPPERS) == {"wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_assume", "wrap_select",
+                            "wrap_let"}
     assert all(name in MUTATORS for name in WRAPPERS)
 
 
@@ -261,6 +262,53 @@ def _without_alloc(seq, buf):
     return stmts[0] if len(stmts) == 1 else tirx.SeqStmt(stmts)
 
 
+# --- wrap_assume ------------------------------------------------------------------------------------------------
+
+def test_wrap_assume_puts_an_assumption_that_holds_before_one_statement():
+    import tvm
+    from tvm import tirx
+
+    original, forms = parse(REDUCTION), set()
+    for mutant in mutants("wrap_assume", REDUCTION, range(40)):
+        (call,) = [e.value for e in nodes(mutant["main"].body, tirx.Evaluate) if _is_assume(e)]
+        (cond,) = call.args
+        forms.add(type(cond).__name__)
+        assert not nodes(cond, tvm.ir.TensorLoad), "an assumption about data may not hold"
+        assert _holds_everywhere(mutant, cond), cond
+        assert_gives_back(original, mutant, [(tirx.SeqStmt, _without_assume)])
+    assert forms == {"LE", "LT", "And", "IntImm"}  # IntImm: True, before a statement with no variable in scope
+
+
+def _is_assume(evaluate) -> bool:
+    import tvm
+
+    value = evaluate.value
+    return isinstance(value, tvm.ir.Call) and value.op.same_as(tvm.ir.Op.get("tirx.assume"))
+
+
+def _holds_everywhere(mod, cond) -> bool:
+    """True when `cond`, whose variables are loop or block iteration variables of `mod`, holds for every value in
+    their ranges (the analyzer proves it from the ranges)."""
+    import tvm
+    from tvm import tirx
+    from tvm.s_tir import SBlock
+
+    analyzer = tvm.sym.Analyzer()
+    for loop in nodes(mod["main"].body, tirx.For):
+        analyzer.bind(loop.loop_var, tvm.ir.Range.from_min_extent(loop.min, loop.extent))
+    for block in nodes(mod["main"].body, SBlock):
+        for iv in block.iter_vars:
+            analyzer.bind(iv.var, iv.dom)
+    return analyzer.can_prove(cond)
+
+
+def _without_assume(seq):
+    from tvm import tirx
+
+    stmts = [s for s in seq.seq if not (isinstance(s, tirx.Evaluate) and _is_assume(s))]
+    return seq if len(stmts) == len(seq.seq) else stmts[0] if len(stmts) == 1 else tirx.SeqStmt(stmts)
+
+
 # --- wrap_select ------------------------------------------------------------------------------------------------
 
 def test_wrap_select_wraps_one_value_expression_and_no_index():
@@ -327,7 +375,7 @@ def _without_bind(seq):
 
 # --- no site ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc"])
+@pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_assume"])
 def test_statement_wrappers_find_nothing_in_a_module_without_functions(name):
     import tvm
 
@@ -339,7 +387,7 @@ def test_expression_wrappers_find_nothing_without_a_store(name):
     assert MUTATORS.get(name)(parse(NO_STORE), random.Random(0)) is None
 
 
-@pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc"])
+@pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_assume"])
 def test_statement_wrappers_need_no_variable_in_scope(name):
     import tvm
     import tvm_ffi
