@@ -7,6 +7,7 @@ The executor only reports what happened; it does not judge. A failure carries th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -56,24 +57,31 @@ class RunResult:
 
 def _make_pass_tracker(listener: ExecutionListener):
     """A PassInstrument that knows which pass is running, so a failure inside the passes names its pass."""
+    return _pass_tracker_class()(listener)
+
+
+@functools.cache
+def _pass_tracker_class() -> type:
+    """Made once: wrapping a class as a PassInstrument costs as much as some passes."""
     import tvm
 
     @tvm.instrument.pass_instrument
     class PassTracker:
-        def __init__(self):
+        def __init__(self, listener: ExecutionListener):
+            self.listener = listener
             self.running: list[str] = []
 
         def run_before_pass(self, mod, info):
             self.running.append(info.name)
-            listener.pass_started(info.name)
+            self.listener.pass_started(info.name)
 
         def run_after_pass(self, mod, info):
             # Never raise in here: an exception inside an instrument callback can take the process down.
             if self.running:
                 self.running.pop()
-            listener.pass_finished(info.name)
+            self.listener.pass_finished(info.name)
 
-    return PassTracker()
+    return PassTracker
 
 
 def _failure(stage: Stage, exc: BaseException, guilty_pass: str = "") -> Failure:
