@@ -24,6 +24,7 @@ stops trapping on what children found) and `reset`. To add one: subclass `Covera
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -253,30 +254,39 @@ class CaseMeter:
         return new.own
 
     def instrument(self) -> Any:
-        import tvm
-
-        meter, stack = self, []
-
-        @tvm.instrument.pass_instrument
-        class PassCoverage:
-            # Never raise in here: an exception inside an instrument callback can take the process down.
-            def run_before_pass(self, mod, info):
-                if stack:
-                    stack[-1][1] += meter._take()
-                else:
-                    meter._take()
-                stack.append([info.name, 0])
-
-            def run_after_pass(self, mod, info):
-                if stack:
-                    name, own = stack.pop()
-                    meter.passes.append((name, own + meter._take()))
-
-        return PassCoverage()
+        return _pass_coverage_class()(self)
 
     def finish(self) -> tuple[Novelty, tuple[tuple[str, int], ...]]:
         self._take()
         return self.total, tuple(self.passes)
+
+
+@functools.cache
+def _pass_coverage_class() -> type:
+    """The PassInstrument class of CaseMeter.instrument (made once: wrapping a class as a PassInstrument costs as much
+    as some passes)."""
+    import tvm
+
+    @tvm.instrument.pass_instrument
+    class PassCoverage:
+        def __init__(self, meter: CaseMeter):
+            self.meter = meter
+            self.stack: list[list] = []  # [pass name, owned points it covered so far], innermost last
+
+        # Never raise in here: an exception inside an instrument callback can take the process down.
+        def run_before_pass(self, mod, info):
+            if self.stack:
+                self.stack[-1][1] += self.meter._take()
+            else:
+                self.meter._take()
+            self.stack.append([info.name, 0])
+
+        def run_after_pass(self, mod, info):
+            if self.stack:
+                name, own = self.stack.pop()
+                self.meter.passes.append((name, own + self.meter._take()))
+
+    return PassCoverage
 
 
 COVERAGE: Registry[type[CoverageProvider]] = Registry("coverage", {
