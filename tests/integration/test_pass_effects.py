@@ -18,24 +18,23 @@ from tzer.runner import build
 pytestmark = pytest.mark.integration
 
 
-def _reference_observer(events: list[str]):
-    """Whole-module structural hashes before and after each pass, nothing kept or skipped."""
-    import tvm
-    import tvm_ffi
+class WholeModuleHashes:
+    """A pass observer: whole-module structural hashes before and after each pass, nothing kept or skipped."""
 
-    @tvm.instrument.pass_instrument
-    class WholeModuleHashes:
-        def __init__(self):
-            self.before: list[int] = []
+    def __init__(self, events: list[str]):
+        self.events = events
+        self.before: list[int] = []
 
-        def run_before_pass(self, mod, info):
-            self.before.append(tvm_ffi.structural_hash(mod))
+    def run_before_pass(self, mod, info):
+        import tvm_ffi
 
-        def run_after_pass(self, mod, info):
-            changed = tvm_ffi.structural_hash(mod) != self.before.pop()
-            events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
+        self.before.append(tvm_ffi.structural_hash(mod))
 
-    return WholeModuleHashes()
+    def run_after_pass(self, mod, info):
+        import tvm_ffi
+
+        changed = tvm_ffi.structural_hash(mod) != self.before.pop()
+        self.events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
 
 
 def _pipelines(rng: random.Random) -> list[PassConfig]:
@@ -58,8 +57,8 @@ def test_pass_effects_report_what_whole_module_hashes_report(generator):
     verdicts = set()
     for passes in _pipelines(rng):
         expected: list[str] = []
-        observed = feedback.instruments()
-        _, failure = executor.compile(program.mod, passes, instruments=[_reference_observer(expected), *observed])
+        observers = feedback.observers()
+        _, failure = executor.compile(program.mod, passes, observers=[WholeModuleHashes(expected), *observers])
         assert failure is None, failure
         assert feedback._events == expected, dataclasses.asdict(passes)  # pass by pass, in order
         verdicts |= {e.rsplit(":", 1)[1] for e in expected}

@@ -24,7 +24,6 @@ stops trapping on what children found) and `reset`. To add one: subclass `Covera
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -253,40 +252,34 @@ class CaseMeter:
         self.total += new
         return new.own
 
-    def instrument(self) -> Any:
-        return _pass_coverage_class()(self)
+    def observer(self) -> Any:
+        """A pass observer (tzer.execute.executor.PassObserver) crediting each pass with what it covered."""
+        return _PassCoverage(self)
 
     def finish(self) -> tuple[Novelty, tuple[tuple[str, int], ...]]:
         self._take()
         return self.total, tuple(self.passes)
 
 
-@functools.cache
-def _pass_coverage_class() -> type:
-    """The PassInstrument class of CaseMeter.instrument (made once: wrapping a class as a PassInstrument costs as much
-    as some passes)."""
-    import tvm
+class _PassCoverage:
+    """CaseMeter's pass observer: the owned points first covered while each pass ran (the innermost pass running
+    gets them). Never raises: an exception inside an instrument callback can take the process down."""
 
-    @tvm.instrument.pass_instrument
-    class PassCoverage:
-        def __init__(self, meter: CaseMeter):
-            self.meter = meter
-            self.stack: list[list] = []  # [pass name, owned points it covered so far], innermost last
+    def __init__(self, meter: CaseMeter):
+        self.meter = meter
+        self.stack: list[list] = []  # [pass name, owned points it covered so far], innermost last
 
-        # Never raise in here: an exception inside an instrument callback can take the process down.
-        def run_before_pass(self, mod, info):
-            if self.stack:
-                self.stack[-1][1] += self.meter._take()
-            else:
-                self.meter._take()
-            self.stack.append([info.name, 0])
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        if self.stack:
+            self.stack[-1][1] += self.meter._take()
+        else:
+            self.meter._take()
+        self.stack.append([info.name, 0])
 
-        def run_after_pass(self, mod, info):
-            if self.stack:
-                name, own = self.stack.pop()
-                self.meter.passes.append((name, own + self.meter._take()))
-
-    return PassCoverage
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        if self.stack:
+            name, own = self.stack.pop()
+            self.meter.passes.append((name, own + self.meter._take()))
 
 
 COVERAGE: Registry[type[CoverageProvider]] = Registry("coverage", {

@@ -1,7 +1,7 @@
 """The pass-effect feedback: which passes changed the program, and the program's shape with constants abstracted.
 
 Tzer's coverage stands in for "did this mutant exercise the compiler differently". Until native coverage lands,
-two coarse signals do: for each pass, whether it changed the IR (a PassInstrument compares structural hashes), and
+two coarse signals do: for each pass, whether it changed the IR (a pass observer compares structural hashes), and
 the kinds of IR nodes the program holds (node types, loop kinds, cast and buffer dtypes, intrinsic names), with every
 constant abstracted away. A hash of the whole IR would not do: every changed constant would be new, and the
 scheduler would never move on to pass mutation.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from tzer.execute.executor import PassObserver
 from tzer.observe import FeedbackProvider
 
 
@@ -21,63 +22,55 @@ class PassEffects(FeedbackProvider):
     def __init__(self) -> None:
         self._events: list[str] = []
 
-    def instruments(self) -> list[Any]:
+    def observers(self) -> list[PassObserver]:
         self._events = []
-        return [_change_observer_class()(self._events)]
+        return [ChangeObserver(self._events)]
 
     def features(self, mod: Any) -> tuple[str, ...]:
         return tuple(sorted(set(self._events) | ir_shape(mod)))
 
 
-@functools.cache
-def _change_observer_class() -> type:
-    """The PassInstrument class that records, for each pass, whether it changed the module (made once: wrapping a
-    class as a PassInstrument costs as much as some passes)."""
-    import tvm
+class ChangeObserver(PassObserver):
+    """Records, for each pass, whether it changed the module.
 
-    @tvm.instrument.pass_instrument
-    class ChangeObserver:
-        # Hashing the whole module before and after every pass was most of this feedback's cost (4% of a generate
-        # campaign's time), yet most passes return the module's functions as copies whose fields are the very
-        # objects they had (TVM's copy-on-write), or the functions themselves: those are unchanged without a hash.
-        # A function is hashed only when a field is a new object, and its hash is kept for the next pass. Functions
-        # are compared as they were when the pass began: tirx.AnnotateEntryFunc changes its module in place.
-        def __init__(self, events: list[str]):
-            self.events = events
-            self.before: list[tuple[Any, dict[str, Any]]] = []
-            self.hashes: dict[str, tuple[Any, int]] = {}  # function name -> (function, its structural hash)
+    Hashing the whole module before and after every pass was most of this feedback's cost (4% of a generate
+    campaign's time), yet most passes return the module's functions as copies whose fields are the very objects they
+    had (TVM's copy-on-write), or the functions themselves: those are unchanged without a hash. A function is hashed
+    only when a field is a new object, and its hash is kept for the next pass. Functions are compared as they were
+    when the pass began: tirx.AnnotateEntryFunc changes its module in place."""
 
-        def run_before_pass(self, mod, info):
-            self.before.append(_snapshot(mod))
+    def __init__(self, events: list[str]):
+        self.events = events
+        self.before: list[tuple[Any, dict[str, Any]]] = []
+        self.hashes: dict[str, tuple[Any, int]] = {}  # function name -> (function, its structural hash)
 
-        def run_after_pass(self, mod, info):
-            # Never raise in here: an exception inside an instrument callback can take the process down.
-            if self.before:
-                changed = self._changed(self.before.pop(), _snapshot(mod))
-                self.events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        self.before.append(_snapshot(mod))
 
-        def _changed(self, before: tuple[Any, dict[str, Any]], after: tuple[Any, dict[str, Any]]) -> bool:
-            import tvm_ffi
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        if self.before:
+            changed = self._changed(self.before.pop(), _snapshot(mod))
+            self.events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
 
-            (module_before, functions_before), (module_after, functions_after) = before, after
-            if functions_before.keys() != functions_after.keys():
-                return True
-            if any(not _same_object(x, y) and not tvm_ffi.structural_equal(x, y)
-                   for x, y in zip(module_before, module_after)):
-                return True
-            return any(self._hash(name, functions_before[name]) != self._hash(name, functions_after[name])
-                       for name in functions_after if not _same_function(functions_before[name],
-                                                                         functions_after[name]))
+    def _changed(self, before: tuple[Any, dict[str, Any]], after: tuple[Any, dict[str, Any]]) -> bool:
+        import tvm_ffi
 
-        def _hash(self, name: str, function: Any) -> int:
-            import tvm_ffi
+        (module_before, functions_before), (module_after, functions_after) = before, after
+        if functions_before.keys() != functions_after.keys():
+            return True
+        if any(not _same_object(x, y) and not tvm_ffi.structural_equal(x, y)
+               for x, y in zip(module_before, module_after)):
+            return True
+        return any(self._hash(name, functions_before[name]) != self._hash(name, functions_after[name])
+                   for name in functions_after if not _same_function(functions_before[name], functions_after[name]))
 
-            kept = self.hashes.get(name)
-            if kept is None or not _same_function(kept[0], function):
-                kept = self.hashes[name] = (function, tvm_ffi.structural_hash(function))
-            return kept[1]
+    def _hash(self, name: str, function: Any) -> int:
+        import tvm_ffi
 
-    return ChangeObserver
+        kept = self.hashes.get(name)
+        if kept is None or not _same_function(kept[0], function):
+            kept = self.hashes[name] = (function, tvm_ffi.structural_hash(function))
+        return kept[1]
 
 
 def _snapshot(mod: Any) -> tuple[Any, dict[str, Any]]:
