@@ -127,17 +127,17 @@ class Runner:
             lowered_reference = self._lowered_reference(program, mod, inputs, listener)
             if isinstance(lowered_reference, Execution):
                 return dataclasses.replace(lowered_reference, applied=mutated.applied)
-        instruments = self.feedback.instruments() + ([meter.instrument()] if self.coverage.points else [])
+        observers = self.feedback.observers() + ([meter.observer()] if self.coverage.points else [])
         execution, cpu_output = None, None
         if HOST in self.targets:
             result = self.executor.run(mod, test_case.passes, inputs, program.output.shape, program.output.dtype,
-                                       listener, instruments)
+                                       listener, observers)
             execution = self._judge(test_case, program, mod, inputs, result, lowered_reference, mutated.applied,
                                     listener)
             cpu_output = result.output
         if self.cuda is not None and (execution is None or execution.verdict is Verdict.PASS):
             execution = self._judge_cuda(test_case, program, mod, gpu_steps, inputs, lowered_reference,
-                                         cpu_output, listener, instruments)
+                                         cpu_output, listener, observers)
             execution = dataclasses.replace(execution, applied=mutated.applied + execution.applied)
         else:
             execution = dataclasses.replace(execution, applied=mutated.applied)
@@ -145,7 +145,7 @@ class Runner:
 
     def _judge_cuda(self, test_case: TestCase, program: Program, mod: Any, gpu_steps: tuple[MutationStep, ...],
                     inputs: list, lowered_reference: Any, cpu_output: Any, listener: ExecutionListener,
-                    instruments: list) -> Execution:
+                    observers: list) -> Execution:
         """The CUDA build of the mutant (tzer.judge.cuda), judged by the oracle the CPU build is judged by and,
         where the CPU build ran, against its output."""
         dtypes = compute_dtypes(mod)
@@ -156,7 +156,7 @@ class Runner:
         expected = self._oracle(program, mod, inputs, lowered_reference)
         case = CudaCase(program, mod, gpu_steps, test_case.passes, inputs, expected,
                         against_cpu if cpu_output is not None else None, not test_case.mutations)
-        return self.cuda.judge(case, listener, instruments)
+        return self.cuda.judge(case, listener, observers)
 
     def _lowered_reference(self, program: Program, mod: Any, inputs: list, listener: ExecutionListener):
         """The mutant's output under the minimal lowering, all loops serial; or the INVALID Execution saying why

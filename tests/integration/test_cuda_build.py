@@ -115,7 +115,8 @@ def test_gpu_mutators_schedule_for_the_gpu_and_traced_ones_replay(name, target):
     import tvm_ffi
 
     from tzer.mutate import GPU_MUTATORS, MUTATORS
-    from tzer.mutate.schedule import is_tvm_error, replay_trace
+    from tzer.mutate import is_tvm_error
+    from tzer.mutate.schedule import replay_trace
 
     assert name not in MUTATORS.names()  # the CPU campaign never draws them
     mutator = GPU_MUTATORS.get(name)

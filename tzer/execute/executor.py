@@ -1,12 +1,13 @@
 """Compile, load and run one program on one target, classifying any failure by pipeline stage.
 
 The executor only reports what happened; it does not judge. A failure carries the stage, the pass that was running
-(from a PassInstrument) and the exception, so the engine can tell a TVM bug from an invalid program.
+(from a pass observer) and the exception, so the engine can tell a TVM bug from an invalid program.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -54,26 +55,56 @@ class RunResult:
     run_seconds: float
 
 
-def _make_pass_tracker(listener: ExecutionListener):
-    """A PassInstrument that knows which pass is running, so a failure inside the passes names its pass."""
+class PassObserver:
+    """Watches the passes of one compile: `run_before_pass(mod, info)` and `run_after_pass(mod, info)`, as a TVM
+    PassInstrument would, but a plain object: the executor hands all of a compile's observers to TVM as one
+    PassInstrument, so each pass crosses from TVM into Python twice, not twice per observer. An observer must never
+    raise: an exception inside an instrument callback can take the process down."""
+
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        pass
+
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        pass
+
+
+class PassTracker(PassObserver):
+    """Knows which pass is running, so a failure inside the passes names its pass; tells the listener too."""
+
+    def __init__(self, listener: ExecutionListener):
+        self.listener = listener
+        self.running: list[str] = []
+
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        self.running.append(info.name)
+        self.listener.pass_started(info.name)
+
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        if self.running:
+            self.running.pop()
+        self.listener.pass_finished(info.name)
+
+
+@functools.cache
+def _observers_instrument() -> type:
+    """The PassInstrument class that runs a compile's observers (made once: wrapping a class as a PassInstrument
+    costs as much as some passes)."""
     import tvm
 
     @tvm.instrument.pass_instrument
-    class PassTracker:
-        def __init__(self):
-            self.running: list[str] = []
+    class Observers:
+        def __init__(self, observers: Sequence[PassObserver]):
+            self.observers = observers
 
         def run_before_pass(self, mod, info):
-            self.running.append(info.name)
-            listener.pass_started(info.name)
+            for observer in self.observers:
+                observer.run_before_pass(mod, info)
 
         def run_after_pass(self, mod, info):
-            # Never raise in here: an exception inside an instrument callback can take the process down.
-            if self.running:
-                self.running.pop()
-            listener.pass_finished(info.name)
+            for observer in self.observers:
+                observer.run_after_pass(mod, info)
 
-    return PassTracker()
+    return Observers
 
 
 def _failure(stage: Stage, exc: BaseException, guilty_pass: str = "") -> Failure:
@@ -97,15 +128,15 @@ class Executor:
         return self._tvm_target
 
     def compile(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET,
-                instruments: Sequence[Any] = ()) -> tuple[Any, Failure | None]:
+                observers: Sequence[PassObserver] = ()) -> tuple[Any, Failure | None]:
         import tvm
 
-        tracker = _make_pass_tracker(listener)
+        tracker = PassTracker(listener)
         context = tvm.transform.PassContext(
             opt_level=passes.opt_level,
             disabled_pass=list(passes.disabled_passes),
             config=dict(passes.config),
-            instruments=[tracker, *instruments],
+            instruments=[_observers_instrument()([tracker, *observers])],
         )
         try:
             with context:
@@ -120,12 +151,12 @@ class Executor:
             return None, _failure(Stage.CODEGEN, exc)
 
     def load(self, mod: Any, passes: PassConfig, listener: ExecutionListener = QUIET,
-             instruments: Sequence[Any] = ()) -> tuple[Any, Failure | None, float]:
-        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and look up its entry; returns
+             observers: Sequence[PassObserver] = ()) -> tuple[Any, Failure | None, float]:
+        """Compile `mod` with `passes` (watched by `observers`, e.g. feedback) and look up its entry; returns
         (entry or None, failure or None, seconds)."""
         start = time.perf_counter()
         listener.stage(Stage.LOWER)
-        executable, failure = self.compile(mod, passes, listener, instruments)
+        executable, failure = self.compile(mod, passes, listener, observers)
         if failure is not None:
             return None, failure, time.perf_counter() - start
         listener.stage(Stage.LOAD)
@@ -150,9 +181,9 @@ class Executor:
             return None, _failure(Stage.RUN, exc)
 
     def run(self, mod: Any, passes: PassConfig, inputs: Sequence[np.ndarray], out_shape, out_dtype,
-            listener: ExecutionListener = QUIET, instruments: Sequence[Any] = ()) -> RunResult:
-        """Compile `mod` with `passes` (observed by `instruments`, e.g. feedback) and run it on `inputs`."""
-        entry, failure, load_seconds = self.load(mod, passes, listener, instruments)
+            listener: ExecutionListener = QUIET, observers: Sequence[PassObserver] = ()) -> RunResult:
+        """Compile `mod` with `passes` (watched by `observers`, e.g. feedback) and run it on `inputs`."""
+        entry, failure, load_seconds = self.load(mod, passes, listener, observers)
         if failure is not None:
             return RunResult(None, failure, load_seconds, 0.0)
         start = time.perf_counter()

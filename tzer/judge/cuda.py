@@ -67,7 +67,7 @@ class CudaJudge:
         self.nvcc = NvccHook(self.executor.tvm_target)  # TVM's own hook would start CUDA in this process
 
     def judge(self, case: CudaCase, listener: ExecutionListener = QUIET,
-              instruments: Sequence[Any] = ()) -> Execution:
+              observers: Sequence[Any] = ()) -> Execution:
         from tzer.runner import failure_execution
 
         mutated = apply_steps(case.mod, case.gpu_steps)
@@ -81,7 +81,7 @@ class CudaJudge:
         if unsupported:
             return self._invalid(Invalidity.UNSUPPORTED_ON_TARGET, unsupported, mutated.applied)
         listener.stage(Stage.LOWER)
-        executable, failure = self.executor.compile(scheduled, case.passes, listener, instruments)
+        executable, failure = self.executor.compile(scheduled, case.passes, listener, observers)
         rejected = self.nvcc.rejected() if failure is not None else None
         if rejected is not None:  # TVM's build asked nvcc (a GPU is here), which refused its source
             return self._rejected(scheduled, *rejected, mutated.applied)

@@ -94,6 +94,18 @@ def well_formed_or_none(mod: Any) -> Any:
     return mod if well_formed and not _nests_parallel_loops(mod) else None
 
 
+def is_tvm_error(error: BaseException) -> bool:
+    """True for an error TVM raised (a refused schedule primitive, an analysis that gave up); False for a Python
+    error of tzer's own code."""
+    import tvm
+    from tvm.s_tir import ScheduleError
+
+    if isinstance(error, (ScheduleError, tvm.error.InternalError)):
+        return True
+    # TVM's FFI raises plain ValueError/TypeError too; only those carry the FFI's error object.
+    return isinstance(error, (ValueError, TypeError)) and hasattr(error, "__tvm_ffi_error__")
+
+
 def parallel_loops(node: Any) -> list:
     """The parallel For loops in `node` (any depth)."""
     import tvm_ffi

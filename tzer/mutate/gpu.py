@@ -15,7 +15,8 @@ import random
 from typing import Any
 
 from tzer.execute.gpu_schedule import bind_spatial, fused_spatial_loop, unbound_root_blocks
-from tzer.mutate.schedule import NoSite, ScheduleMutator, is_tvm_error, reduction_loops
+from tzer.mutate import is_tvm_error
+from tzer.mutate.schedule import NoSite, ScheduleMutator, reduction_loops
 
 THREAD_COUNTS = (32, 64, 128, 256, 512, 1024)
 DLIGHT_RULES = ("Fallback", "Reduction", "GeneralReduction")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from typing import Any, Callable
 
-from tzer.mutate import well_formed_or_none
+from tzer.mutate import is_tvm_error, well_formed_or_none
 
 TRIES = 8  # fresh schedules (random sites) tried before a mutator gives up
 SEED_RANGE = (1, 2**31 - 1)  # what tvm.s_tir.Schedule accepts as a seed
@@ -29,17 +29,6 @@ ALIGN_FACTORS = (2, 4, 8, 16, 32)
 
 class NoSite(Exception):
     """The program offers the primitive no site at all: another random choice cannot help."""
-
-
-def is_tvm_error(error: BaseException) -> bool:
-    """True for an error TVM raised (a refused schedule primitive); False for a Python error of tzer's own code."""
-    import tvm
-    from tvm.s_tir import ScheduleError
-
-    if isinstance(error, (ScheduleError, tvm.error.InternalError)):
-        return True
-    # TVM's FFI raises plain ValueError/TypeError too; only those carry the FFI's error object.
-    return isinstance(error, (ValueError, TypeError)) and hasattr(error, "__tvm_ffi_error__")
 
 
 class ScheduleMutator:

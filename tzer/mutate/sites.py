@@ -15,7 +15,7 @@ import tvm
 import tvm_ffi
 from tvm import s_tir, tirx
 
-from tzer.mutate import well_formed_or_none
+from tzer.mutate import is_tvm_error, well_formed_or_none
 
 FLOATS = ("float16", "bfloat16", "float32", "float64")
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint32")
@@ -100,7 +100,16 @@ class Walker:
     def _fix_block(self, old, new):
         if not isinstance(new, s_tir.SBlock) or new.same_as(old) or old.same_as(self.root):
             return new  # the root block declares no regions, by convention
-        reads, writes = s_tir.analysis.get_sblock_read_write_region(new, {b: b for b in self.buffers})
+        try:
+            reads, writes = s_tir.analysis.get_sblock_read_write_region(new, {b: b for b in self.buffers})
+        except (RuntimeError, ValueError, TypeError) as error:
+            # TVM's region analysis gives up on some edits (seen: perturb_constant made a loop start at INT32_MIN,
+            # and the analysis negated it: "Literal value 2147483648 exceeds range of int32"); the mutant has no
+            # regions to declare, so the mutator gives up, as an edit that cannot rewrite its site does.
+            if not is_tvm_error(error):
+                raise
+            self.gave_up = True
+            return new
         return block_with(new, reads=reads, writes=writes)
 
 

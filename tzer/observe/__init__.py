@@ -1,6 +1,6 @@
 """Feedback: what an execution showed the fuzzer, as a set of features, and the map of features seen so far.
 
-A feedback provider runs in the worker. Around each fuzzed compile it hands the executor its PassInstruments, then
+A feedback provider runs in the worker. Around each fuzzed compile it hands the executor its pass observers, then
 names the features of what it observed; a feature is a short string, and "new" means a feature the campaign has
 not seen. The features guide the scheduler where native coverage (tzer.observe.coverage, the blocks of TVM's C++
 compiler that a test case was first to run) is unavailable or switched off; the campaign counts them either way.
@@ -19,8 +19,9 @@ from tzer.registry import Registry
 class FeedbackProvider:
     name: ClassVar[str]
 
-    def instruments(self) -> list[Any]:
-        """PassInstruments for the fuzzed compile; called once per execution, before it."""
+    def observers(self) -> list[Any]:
+        """Pass observers (tzer.execute.executor.PassObserver) for the fuzzed compile; called once per execution,
+        before it."""
         return []
 
     def features(self, mod: Any) -> tuple[str, ...]:

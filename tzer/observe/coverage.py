@@ -252,31 +252,34 @@ class CaseMeter:
         self.total += new
         return new.own
 
-    def instrument(self) -> Any:
-        import tvm
-
-        meter, stack = self, []
-
-        @tvm.instrument.pass_instrument
-        class PassCoverage:
-            # Never raise in here: an exception inside an instrument callback can take the process down.
-            def run_before_pass(self, mod, info):
-                if stack:
-                    stack[-1][1] += meter._take()
-                else:
-                    meter._take()
-                stack.append([info.name, 0])
-
-            def run_after_pass(self, mod, info):
-                if stack:
-                    name, own = stack.pop()
-                    meter.passes.append((name, own + meter._take()))
-
-        return PassCoverage()
+    def observer(self) -> Any:
+        """A pass observer (tzer.execute.executor.PassObserver) crediting each pass with what it covered."""
+        return _PassCoverage(self)
 
     def finish(self) -> tuple[Novelty, tuple[tuple[str, int], ...]]:
         self._take()
         return self.total, tuple(self.passes)
+
+
+class _PassCoverage:
+    """CaseMeter's pass observer: the owned points first covered while each pass ran (the innermost pass running
+    gets them). Never raises: an exception inside an instrument callback can take the process down."""
+
+    def __init__(self, meter: CaseMeter):
+        self.meter = meter
+        self.stack: list[list] = []  # [pass name, owned points it covered so far], innermost last
+
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        if self.stack:
+            self.stack[-1][1] += self.meter._take()
+        else:
+            self.meter._take()
+        self.stack.append([info.name, 0])
+
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        if self.stack:
+            name, own = self.stack.pop()
+            self.meter.passes.append((name, own + self.meter._take()))
 
 
 COVERAGE: Registry[type[CoverageProvider]] = Registry("coverage", {

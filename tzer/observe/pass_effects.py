@@ -1,7 +1,7 @@
 """The pass-effect feedback: which passes changed the program, and the program's shape with constants abstracted.
 
 Tzer's coverage stands in for "did this mutant exercise the compiler differently". Until native coverage lands,
-two coarse signals do: for each pass, whether it changed the IR (a PassInstrument compares structural hashes), and
+two coarse signals do: for each pass, whether it changed the IR (a pass observer compares structural hashes), and
 the kinds of IR nodes the program holds (node types, loop kinds, cast and buffer dtypes, intrinsic names), with every
 constant abstracted away. A hash of the whole IR would not do: every changed constant would be new, and the
 scheduler would never move on to pass mutation.
@@ -9,8 +9,10 @@ scheduler would never move on to pass mutation.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from tzer.execute.executor import PassObserver
 from tzer.observe import FeedbackProvider
 
 
@@ -20,39 +22,84 @@ class PassEffects(FeedbackProvider):
     def __init__(self) -> None:
         self._events: list[str] = []
 
-    def instruments(self) -> list[Any]:
-        import tvm
-        import tvm_ffi
-
-        events = self._events = []
-
-        @tvm.instrument.pass_instrument
-        class ChangeObserver:
-            # Hashing the whole module before and after every pass is most of this feedback's cost; in a flat
-            # pipeline the module after one pass is the module before the next, so its hash is kept and reused.
-            # (Comparing the module kept from before a pass with the one after it would be cheaper still, but it is
-            # wrong: tirx.AnnotateEntryFunc changes the module it was given in place.)
-            def __init__(self):
-                self.before: list[int] = []
-                self.last: tuple[Any, int] | None = None  # the module after the last pass, and its hash
-
-            def run_before_pass(self, mod, info):
-                last = self.last
-                self.before.append(last[1] if last is not None and last[0].same_as(mod) else
-                                   tvm_ffi.structural_hash(mod))
-
-            def run_after_pass(self, mod, info):
-                # Never raise in here: an exception inside an instrument callback can take the process down.
-                if self.before:
-                    after = tvm_ffi.structural_hash(mod)
-                    self.last = (mod, after)
-                    changed = after != self.before.pop()
-                    events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
-
-        return [ChangeObserver()]
+    def observers(self) -> list[PassObserver]:
+        self._events = []
+        return [ChangeObserver(self._events)]
 
     def features(self, mod: Any) -> tuple[str, ...]:
         return tuple(sorted(set(self._events) | ir_shape(mod)))
+
+
+class ChangeObserver(PassObserver):
+    """Records, for each pass, whether it changed the module.
+
+    Hashing the whole module before and after every pass was most of this feedback's cost (4% of a generate
+    campaign's time), yet most passes return the module's functions as copies whose fields are the very objects they
+    had (TVM's copy-on-write), or the functions themselves: those are unchanged without a hash. A function is hashed
+    only when a field is a new object, and its hash is kept for the next pass. Functions are compared as they were
+    when the pass began: tirx.AnnotateEntryFunc changes its module in place."""
+
+    def __init__(self, events: list[str]):
+        self.events = events
+        self.before: list[tuple[Any, dict[str, Any]]] = []
+        self.hashes: dict[str, tuple[Any, int]] = {}  # function name -> (function, its structural hash)
+
+    def run_before_pass(self, mod: Any, info: Any) -> None:
+        self.before.append(_snapshot(mod))
+
+    def run_after_pass(self, mod: Any, info: Any) -> None:
+        if self.before:
+            changed = self._changed(self.before.pop(), _snapshot(mod))
+            self.events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
+
+    def _changed(self, before: tuple[Any, dict[str, Any]], after: tuple[Any, dict[str, Any]]) -> bool:
+        import tvm_ffi
+
+        (module_before, functions_before), (module_after, functions_after) = before, after
+        if functions_before.keys() != functions_after.keys():
+            return True
+        if any(not _same_object(x, y) and not tvm_ffi.structural_equal(x, y)
+               for x, y in zip(module_before, module_after)):
+            return True
+        return any(self._hash(name, functions_before[name]) != self._hash(name, functions_after[name])
+                   for name in functions_after if not _same_function(functions_before[name], functions_after[name]))
+
+    def _hash(self, name: str, function: Any) -> int:
+        import tvm_ffi
+
+        kept = self.hashes.get(name)
+        if kept is None or not _same_function(kept[0], function):
+            kept = self.hashes[name] = (function, tvm_ffi.structural_hash(function))
+        return kept[1]
+
+
+def _snapshot(mod: Any) -> tuple[Any, dict[str, Any]]:
+    """What a pass may change in a module: its attributes and global infos, and its functions by name."""
+    return (mod.attrs, mod.global_infos), {gvar.name_hint: function for gvar, function in mod.functions_items()}
+
+
+def _same_function(a: Any, b: Any) -> bool:
+    """True when `b` is `a`, or a copy of it whose fields (those structural equality reads) are the objects `a` has:
+    then no pass changed it."""
+    if a.same_as(b):
+        return True
+    fields = _structural_fields(type(a))
+    return type(a) is type(b) and bool(fields) and all(_same_object(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+@functools.cache
+def _structural_fields(cls: type) -> tuple[str, ...]:
+    """The fields of an FFI object type, its ancestors' included, that structural equality compares (not the
+    span), read from the type's reflection; () where the FFI does not describe the type."""
+    names, info = [], getattr(cls, "__tvm_ffi_type_info__", None)
+    while info is not None:
+        names += [field.name for field in info.fields if getattr(field, "c_structural_eq", None) != "ignore"]
+        info = info.parent_type_info
+    return tuple(names)
+
+
+def _same_object(a: Any, b: Any) -> bool:
+    return a is b or (a is not None and b is not None and a.same_as(b))
 
 
 def ir_shape(mod: Any) -> set[str]:
