@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
     parser.add_argument("--csv", default=os.path.join("bench", "results", "ablation.csv"))
     parser.add_argument("--plot", default=os.path.join("bench", "results", "ablation.png"))
-    parser.add_argument("--keep", metavar="DIR", help="keep each row's store in DIR (for `tzer stats`, the findings)")
+    parser.add_argument("--keep", metavar="DIR", help="keep each row's store and stderr in DIR (for `tzer stats`, the findings)")
     args = parser.parse_args(argv)
     rows = [r for r in args.rows.split(",") if r]
     unknown = set(rows) - set(ROWS)
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<18} {r['tvm_blocks']:>8} TVM blocks  {r['blocks']:>8} blocks  {r['executions']:>6} execs"
                   f"  {r['distinct']:>4} distinct findings  {r['elapsed']:.0f} s, exit {r['exit']}", flush=True)
             write_csv(results, args)  # after each row: an ablation stopped halfway keeps the rows it ran
-    baseline = next((r["tvm_blocks"] for r in results if r["row"] == "generate"), None)
+    baseline = _tvm_blocks(results, "generate")
     print()
     print(f"{'row':<18} {'TVM blocks':>10} {'vs generate':>11} {'all blocks':>10} {'execs':>7} {'valid':>7} "
           f"{'pass share':>10} {'findings':>8} {'distinct':>8}")
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['valid']:>7} {r['pass_share']:>10.3f} {r['findings']:>8} {r['distinct']:>8}")
     print(f"csv: {write_csv(results, args)}")
     plot(results, args.plot)
-    joint = next((r["tvm_blocks"] for r in results if r["row"] == "joint"), None)
+    joint = _tvm_blocks(results, "joint")
     failed = [r["row"] for r in results if r["exit"] != 0]
     if failed:
         print(f"rows whose campaign exited non-zero (see their .stderr): {', '.join(failed)}")
@@ -114,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
+def _tvm_blocks(results: list[dict], row: str) -> int | None:
+    """The TVM blocks the row named `row` covered; None if it did not run."""
+    return next((r["tvm_blocks"] for r in results if r["row"] == row), None)
+
+
 def write_csv(results: list[dict], args: argparse.Namespace) -> str:
-    baseline = next((r["tvm_blocks"] for r in results if r["row"] == "generate"), None)
+    baseline = _tvm_blocks(results, "generate")
     os.makedirs(os.path.dirname(args.csv) or ".", exist_ok=True)
     with open(args.csv, "w", newline="") as handle:
         writer = csv.writer(handle)
