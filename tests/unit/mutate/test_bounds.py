@@ -536,3 +536,25 @@ def long_copy(A: T.Buffer((8192,), "float32"), B: T.Buffer((8192,), "float32")):
         with T.sblock("B"):
             vi = T.axis.spatial(8192, i)
             B[vi] = A[vi]
+
+
+def test_a_binding_the_analyzer_refuses_counts_as_unproven_not_as_a_tzer_bug(monkeypatch):
+    # Seen in the ablation's interleaved row: binding a Let's value made the analyzer bind a Let variable inside
+    # it against an earlier binding ("Binding of variable w_let as ir.Range(...) conflicts with previous
+    # binding"); the InternalError stopped the campaign as a tzer bug. The analyzer may be half-updated after such
+    # a refusal, so the proof ends there: unproven (the mutant is dropped as invalid), never raised.
+    assert unproven_access(_module(let_stmt_index)) is None
+    bind = tvm.sym.Analyzer.bind
+
+    def refuse_lets(self, var, value, allow_override=False):
+        if var.name != "i" and var.name != "vi":  # loop and block variables still bind: only the Bind refuses
+            raise tvm.error.InternalError("Check failed: (allow_override) is false: Binding of variable w_let as "
+                                          "ir.Range(0x1) conflicts with previous binding as ir.Range(0x2)")
+        return bind(self, var, value, allow_override)
+
+    monkeypatch.setattr(tvm.sym.Analyzer, "bind", refuse_lets)
+    found = unproven_access(_module(let_stmt_index))
+    assert found is not None and "refused to bind" in found and "conflicts with previous binding" in found
+    monkeypatch.setattr(tvm.sym.Analyzer, "bind", lambda *args, **kwargs: refuse_lets(None, tirx.Var("j", "int32"), 0))
+    found = unproven_access(_module(copy_in_bounds))  # a loop's range refused: the same
+    assert found is not None and "refused to bind" in found
