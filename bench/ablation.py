@@ -15,10 +15,11 @@ Runs `tzer fuzz` once per row, one after the other, on the same seed, corpus and
 It prints a table (TVM's own blocks and all blocks covered, executions, valid, the share of mutant tries that were
 pass mutations, finding occurrences and distinct findings, and each row's TVM blocks over generate's), writes it as
 CSV after each row (with the share of valid mutants that were new in each campaign's second half), keeps the stores
-and their stderr with `--keep DIR` (for `tzer stats` and `tzer report` on a row), goes on past a row whose campaign
-exits non-zero (marked in the CSV with its elapsed time and exit status; the script then exits 1), and, with
-matplotlib, plots TVM's blocks covered over time from each store's timeline. The last line is `ratio=<joint TVM
-blocks / generate TVM blocks>`. Run by hand (`--minutes 20`: two hours), not in CI.
+and their stderr with `--keep DIR` (for `tzer stats` and `tzer report` on a row; with `--reuse`, a row whose store
+is already there is read, not run again: an ablation run in several sittings, rows on the same seed and budget),
+goes on past a row whose campaign exits non-zero (marked in the CSV with its elapsed time and exit status; the
+script then exits 1), and, with matplotlib, plots TVM's blocks covered over time from each store's timeline. The
+last line is `ratio=<joint TVM blocks / generate TVM blocks>`. Run by hand (`--minutes 20`: two hours), not in CI.
 """
 
 from __future__ import annotations
@@ -46,27 +47,34 @@ def tzer(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tzer", *args], capture_output=True, text=True)
 
 
-def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str) -> dict:
+def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str, reuse: bool = False) -> dict:
     store = os.path.join(directory, f"{name}.db")
+    if os.path.exists(store) and reuse:  # a row of an earlier sitting: read, never resumed or run again
+        stats = json.loads(tzer("stats", "--store", store, "--format", "json").stdout)
+        return _row(name, stats, 0 if stats["campaigns"][-1]["stop_reason"] == "time_budget" else 1)
     if os.path.exists(store):  # a row is one fresh campaign, never a resumed one
-        raise SystemExit(f"{name}: {store} exists; keep each ablation's stores in a directory of their own")
+        raise SystemExit(f"{name}: {store} exists; keep each ablation's stores in a directory of their own, "
+                         "or pass --reuse to read it as the row")
     fuzz = tzer("fuzz", *ROWS[name], "--time", f"{minutes * 60:g}", "--seed", str(seed), "--jobs", str(jobs),
                 "--coverage", "native-bb", "--no-reduce", "--store", store)  # no triage: each row is its budget
     with open(os.path.join(directory, f"{name}.stderr"), "w") as log:
         log.write(fuzz.stderr)
     if fuzz.returncode != 0:  # the row stands, marked: its campaign may have stopped before its budget
         print(f"{name}: tzer fuzz exited {fuzz.returncode}: {fuzz.stderr.strip()[-600:]}", file=sys.stderr)
-    stats = json.loads(tzer("stats", "--store", store, "--format", "json").stdout)
+    return _row(name, json.loads(tzer("stats", "--store", store, "--format", "json").stdout), fuzz.returncode)
+
+
+def _row(name: str, stats: dict, exit_status: int) -> dict:
     campaign = stats["campaigns"][-1]
     if campaign["native_coverage"] is None:
-        raise SystemExit(f"{name}: no native coverage was measured: {fuzz.stderr.strip()}")
+        raise SystemExit(f"{name}: its campaign measured no native coverage (see its .stderr)")
     timeline = [(p["elapsed"], p["coverage_tvm"]) for p in stats["timeline"] if p["coverage_tvm"] is not None]
     return {"row": name, "tvm_blocks": campaign["coverage_tvm"], "blocks": campaign["native_coverage"],
             "executions": campaign["executions"], "valid": campaign["valid"],
             "pass_share": campaign["guidance"]["pass_share"] or 0.0,
             "new_share_second_half": campaign["guidance"]["new_share_second_half"], "findings": campaign["findings"],
             "distinct": stats["distinct_findings"], "elapsed": campaign["elapsed"], "timeline": timeline,
-            "exit": fuzz.returncode}
+            "exit": exit_status}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", default=os.path.join("bench", "results", "ablation.csv"))
     parser.add_argument("--plot", default=os.path.join("bench", "results", "ablation.png"))
     parser.add_argument("--keep", metavar="DIR", help="keep each row's store and stderr in DIR (for `tzer stats`, the findings)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: a row whose store is already in DIR is read from it, not run again (an "
+                             "ablation run in several sittings; its exit status is 0 if its campaign reached its "
+                             "time budget)")
     args = parser.parse_args(argv)
     rows = [r for r in args.rows.split(",") if r]
     unknown = set(rows) - set(ROWS)
     if unknown or args.minutes <= 0 or args.jobs < 1:
         parser.error(f"bad --rows {sorted(unknown)} or --minutes/--jobs")
+    if args.reuse and not args.keep:
+        parser.error("--reuse reads the stores of --keep DIR: name it")
     print(f"ablation: {args.minutes:g} min per row, seed {args.seed}, --jobs {args.jobs}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     results = []
@@ -90,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             os.makedirs(args.keep, exist_ok=True)
         for name in rows:
-            results.append(run_row(name, args.minutes, args.seed, args.jobs, args.keep or directory))
+            results.append(run_row(name, args.minutes, args.seed, args.jobs, args.keep or directory, args.reuse))
             r = results[-1]
             print(f"  {name:<18} {r['tvm_blocks']:>8} TVM blocks  {r['blocks']:>8} blocks  {r['executions']:>6} execs"
                   f"  {r['distinct']:>4} distinct findings  {r['elapsed']:.0f} s, exit {r['exit']}", flush=True)
