@@ -1,5 +1,5 @@
 """The pass-effect feedback (tzer.observe.pass_effects) on real compiles: its shortcuts (functions whose fields are
-the same objects are unchanged; a function's hash is kept for the next pass) report exactly what hashing the whole
+the same objects are unchanged; the others are compared by structural equality) report exactly what hashing the whole
 module before and after every pass reports."""
 
 from __future__ import annotations
