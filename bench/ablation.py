@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
     parser.add_argument("--csv", default=os.path.join("bench", "results", "ablation.csv"))
     parser.add_argument("--plot", default=os.path.join("bench", "results", "ablation.png"))
-    parser.add_argument("--keep", metavar="DIR", help="keep each row's store and stderr in DIR (for `tzer stats`, the findings)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep each row's store and stderr in DIR (for `tzer stats`, the findings)")
     parser.add_argument("--reuse", action="store_true",
                         help="with --keep: a row whose store is already in DIR is read from it, not run again (an "
                              "ablation run in several sittings; its exit status is 0 if its campaign reached its "
