@@ -43,13 +43,18 @@ class ChangeObserver(PassObserver):
     def __init__(self, events: list[str]):
         self.events = events
         self.before: list[tuple[Any, dict[str, Any]]] = []
+        self.last: tuple[Any, tuple[Any, dict[str, Any]]] | None = None  # the module a pass returned, its snapshot
 
     def run_before_pass(self, mod: Any, info: Any) -> None:
-        self.before.append(_snapshot(mod))
+        # A pass usually gets the module the pass before it returned, untouched since: its snapshot serves again.
+        reuse = self.last is not None and self.last[0].same_as(mod)
+        self.before.append(self.last[1] if reuse else _snapshot(mod))
 
     def run_after_pass(self, mod: Any, info: Any) -> None:
         if self.before:
-            changed = self._changed(self.before.pop(), _snapshot(mod))
+            after = _snapshot(mod)
+            self.last = (mod, after)
+            changed = self._changed(self.before.pop(), after)
             self.events.append(f"pass:{info.name}:{'changed' if changed else 'same'}")
 
     def _changed(self, before: tuple[Any, dict[str, Any]], after: tuple[Any, dict[str, Any]]) -> bool:
