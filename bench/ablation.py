@@ -50,8 +50,7 @@ def tzer(*args: str) -> subprocess.CompletedProcess:
 def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str, reuse: bool = False) -> dict:
     store = os.path.join(directory, f"{name}.db")
     if os.path.exists(store) and reuse:  # a row of an earlier sitting: read, never resumed or run again
-        stats = json.loads(tzer("stats", "--store", store, "--format", "json").stdout)
-        return _row(name, stats, 0 if stats["campaigns"][-1]["stop_reason"] == "time_budget" else 1)
+        return _row(name, store, None)
     if os.path.exists(store):  # a row is one fresh campaign, never a resumed one
         raise SystemExit(f"{name}: {store} exists; keep each ablation's stores in a directory of their own, "
                          "or pass --reuse to read it as the row")
@@ -61,11 +60,15 @@ def run_row(name: str, minutes: float, seed: int, jobs: int, directory: str, reu
         log.write(fuzz.stderr)
     if fuzz.returncode != 0:  # the row stands, marked: its campaign may have stopped before its budget
         print(f"{name}: tzer fuzz exited {fuzz.returncode}: {fuzz.stderr.strip()[-600:]}", file=sys.stderr)
-    return _row(name, json.loads(tzer("stats", "--store", store, "--format", "json").stdout), fuzz.returncode)
+    return _row(name, store, fuzz.returncode)
 
 
-def _row(name: str, stats: dict, exit_status: int) -> dict:
+def _row(name: str, store: str, exit_status: int | None) -> dict:
+    """The row's figures from its store; `exit_status` None for a reused row: 0 if its campaign reached its budget."""
+    stats = json.loads(tzer("stats", "--store", store, "--format", "json").stdout)
     campaign = stats["campaigns"][-1]
+    if exit_status is None:
+        exit_status = 0 if campaign["stop_reason"] == "time_budget" else 1
     if campaign["native_coverage"] is None:
         raise SystemExit(f"{name}: its campaign measured no native coverage (see its .stderr)")
     timeline = [(p["elapsed"], p["coverage_tvm"]) for p in stats["timeline"] if p["coverage_tvm"] is not None]
