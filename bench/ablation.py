@@ -4,8 +4,8 @@ Runs `tzer fuzz` once per row, one after the other, on the same seed, corpus and
 `--coverage native-bb`, so every row measures libtvm_compiler.so's basic blocks the same way:
 
   generate             fresh programs only (the generation-based baseline)
-  ir-no-feedback       IR mutation with coverage measured but not guiding (`--no-coverage-feedback`: the
-                       pass-effect features decide, as with `--coverage none`, which could not measure blocks)
+  ir-no-feedback       IR mutation with coverage measured but nothing guiding (`--no-coverage-feedback`: every
+                       valid case joins the pool, Tzer's "without coverage feedback")
   ir / pass / joint    mutation, guided by coverage of TVM's own code (a case that covers more new TVM blocks than
                        the noise floor joins the seed pool)
   interleaved          IR mutation with random pass mutations at the joint schedule's ceiling (1 try in 5): "IR +

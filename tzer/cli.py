@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="feedback from native coverage of libtvm_compiler.so: native-bb (basic blocks, default), "
                            "native-func (function entries) or none")
     fuzz.add_argument("--no-coverage-feedback", dest="coverage_feedback", action="store_false",
-                      help="measure coverage but let only the pass-effect features guide (ablations)")
+                      help="measure coverage but let nothing guide: every valid case joins the pool (ablations)")
     fuzz.add_argument("--warm-up-passes", type=int, default=3,
                       help="runs of the seed corpus before fuzzing; the repeats calibrate coverage noise (default 3)")
     fuzz.add_argument("--reduce-time", type=str, default="60",

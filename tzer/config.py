@@ -63,7 +63,7 @@ class FuzzConfig:
     run_seconds: float = 10.0  # time limit of the compiled kernel
     memory_bytes: int = 4 << 30  # address space a worker may add to the warm parent's
     coverage: str = "native-bb"  # a coverage provider (tzer.observe.coverage): native-bb, native-func or none
-    coverage_feedback: bool = True  # False: coverage is measured but does not guide (ablations)
+    coverage_feedback: bool = True  # False: coverage is measured, nothing guides: every valid case is kept (ablations)
     warm_up_passes: int = 3  # runs of the seed corpus before fuzzing; the repeats calibrate the noise floor
     reduce_seconds: float = 60.0  # after fuzzing, each new finding is reduced for up to this long; 0: not at all
 

@@ -11,7 +11,9 @@ Feedback is native coverage of TVM's own code (tzer.observe.coverage) where a pr
 new if it was the first to cover more of TVM's points than the noise floor. The warm-up runs the seed corpus
 `warm_up_passes` times; the repeats change nothing in the program, so what they still cover is noise, and the floor
 is a high quantile of it.
-Without native coverage, or with `coverage_feedback` off (ablations), the pass-effect features decide.
+Without native coverage the pass-effect features decide. With `coverage_feedback` off (the ablations' rows without
+feedback) nothing decides: every valid case counts as new and joins the pool, as in Tzer's own ablation
+(`cov_increase > 0 or not use_coverage_feedback`), so the row measures guidance against none at all.
 """
 
 from __future__ import annotations
@@ -272,9 +274,7 @@ class Engine:
         if self._noise_samples is not None:  # a calibration pass
             self._noise_samples.append(execution.new_coverage_tvm)
         else:
-            if self.coverage.points and self.config.coverage_feedback:
-                new_features = execution.new_coverage_tvm if execution.new_coverage_tvm > self.noise_floor else 0
-            kept = self.scheduler.observe(test_case, execution, new_features)
+            kept = self.scheduler.observe(test_case, execution, self._feedback(execution, new_features))
             if kept is not None:
                 self._pending.append(kept)
         self._stats = dataclasses.replace(
@@ -291,6 +291,16 @@ class Engine:
             self.store.checkpoint(self.campaign_id, self._stats, self._take_pending(), self._engine_state())
             self._last_checkpoint = time.monotonic()
         self._publish()
+
+    def _feedback(self, execution: Execution, new_features: int) -> int:
+        """What a case brought that the scheduler counts as new (> 0: it joins the pool): the points of TVM's own code
+        it was first to cover beyond the noise floor; without native coverage its new pass-effect features; without
+        feedback (ablations) 1 for every valid case."""
+        if not self.config.coverage_feedback:
+            return int(execution.verdict is Verdict.PASS)
+        if self.coverage.points:
+            return execution.new_coverage_tvm if execution.new_coverage_tvm > self.noise_floor else 0
+        return new_features
 
     def _take_pending(self) -> list[TestCase]:
         pending, self._pending = self._pending, []

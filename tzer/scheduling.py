@@ -129,11 +129,13 @@ class Scheduler:
         if not keep:
             return None
         kept = dataclasses.replace(test_case, mutations=execution.applied) if execution.applied else test_case
-        if is_pass_mutator(origin.mutator) and getattr(self.config, "coverage_feedback", False):
+        feedback = getattr(self.config, "coverage_feedback", True)
+        if is_pass_mutator(origin.mutator) and feedback:
             from tzer.mutate.passes import shrink_pipeline
 
             kept = dataclasses.replace(kept, passes=shrink_pipeline(kept.passes, execution.pass_coverage))
-        self._add(PoolEntry(kept, novelty=execution.new_coverage_tvm,
+        # Without feedback coverage must not steer the choice of entries either: every novelty is the same.
+        self._add(PoolEntry(kept, novelty=execution.new_coverage_tvm if feedback else 0,
                             seconds=execution.compile_seconds + execution.run_seconds))
         return kept
 

@@ -182,3 +182,24 @@ def test_interleaved_mode_draws_pass_mutations_at_random_whatever_the_feedback()
             tries["pass" if name.startswith("pass.") else "ir"] += stats.tries
         shares[mode] = tries["pass"] / (tries["pass"] + tries["ir"])
     assert shares["joint"] < 0.05 and 0.15 <= shares["interleaved"] <= 0.25, shares
+
+
+def test_without_feedback_every_valid_case_is_new_and_coverage_does_not_weigh_the_entries():
+    """Tzer's ablation without feedback: nothing guides, neither which cases join the pool nor which are chosen."""
+    from tzer.engine import Engine
+
+    covered = Execution(Verdict.PASS, new_coverage_tvm=500)
+    guided = Engine(FuzzConfig(seed=0), store=None, backend=None)
+    unguided = Engine(FuzzConfig(seed=0, coverage_feedback=False), store=None, backend=None)
+    assert guided._feedback(PASSED, new_features=0) == 0 and guided._feedback(covered, new_features=2) == 2
+    assert unguided._feedback(PASSED, new_features=0) == 1
+    assert unguided._feedback(Execution(Verdict.INVALID), new_features=0) == 0
+    assert unguided._feedback(Execution(Verdict.FINDING), new_features=5) == 0
+    s, first = seeded("joint", coverage_feedback=False)
+    tc = next(tc for tc in iter(s.next_test_case, None) if tc.mutations)
+    assert s.observe(tc, covered, new_features=1) is not None
+    assert [entry.novelty for entry in s.pool.values()] == [0, 0]
+    s, first = seeded("joint")
+    tc = next(tc for tc in iter(s.next_test_case, None) if tc.mutations)
+    s.observe(tc, covered, new_features=1)
+    assert sorted(entry.novelty for entry in s.pool.values()) == [0, 500]
