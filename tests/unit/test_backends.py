@@ -88,3 +88,30 @@ def test_importing_a_backend_does_not_import_tvm(module):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_shared_page_names_the_passes_running_and_how_many_started():
+    """What the parent reads after a crash or a hang: the passes the child was in, outermost first."""
+    import mmap
+    import os
+
+    from tzer.execute.sandbox import _MARKER_BYTES, _ChildListener, _read_marker
+
+    page = mmap.mmap(-1, _MARKER_BYTES)
+    assert _read_marker(page) == ([], 0) and _read_marker(None) == ([], 0)
+    read, write = os.pipe()
+    try:
+        listener = _ChildListener(write, page)
+        listener.stage(Stage.BUILD)
+        assert _read_marker(page) == ([], 0)
+        listener.pass_started("tirx.LowerIntrin")
+        listener.pass_started("s_tir.StmtSimplify")
+        assert _read_marker(page) == (["tirx.LowerIntrin", "s_tir.StmtSimplify"], 2)
+        listener.pass_finished("s_tir.StmtSimplify")
+        listener.pass_finished("tirx.LowerIntrin")
+        listener.pass_started("tirx.VectorizeLoop")
+        assert _read_marker(page) == (["tirx.VectorizeLoop"], 3)
+    finally:
+        os.close(read)
+        os.close(write)
+        page.close()

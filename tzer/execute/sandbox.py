@@ -36,7 +36,7 @@ from tzer.records import Execution, Signature, Stage, Symptom, TestCase, Verdict
 
 PR_SET_PDEATHSIG = 1
 _STDERR_TAIL = 16_384
-_MARKER_BYTES = 4096  # the shared page: JSON {"running": [pass, ...], "seen": n}, NUL-terminated
+_MARKER_BYTES = 4096  # the shared page: lines "<seen>", then the running passes, outermost first; NUL-terminated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,12 +301,10 @@ def _read_marker(marker: mmap.mmap | None) -> tuple[list[str], int]:
     """The passes the child was running (outermost first) and how many it had started, for the case in flight."""
     if marker is None:
         return [], 0
-    raw = marker[:_MARKER_BYTES].split(b"\0", 1)[0]
-    try:
-        state = json.loads(raw)
-    except ValueError:  # empty, or the child died in the middle of a write
+    lines = marker[:_MARKER_BYTES].split(b"\0", 1)[0].decode("utf-8", "replace").split("\n")
+    if not lines[0].isdigit():  # empty: no case started yet
         return [], 0
-    return state["running"], state["seen"]
+    return lines[1:], int(lines[0])
 
 
 def _read_from(path: str, offset: int) -> str:
@@ -351,7 +349,8 @@ class _ChildListener:
         self._mark()
 
     def _mark(self) -> None:
-        data = json.dumps({"running": self.running[-16:], "seen": self.seen}).encode()[:_MARKER_BYTES - 1]
+        # Plain lines rather than JSON: this runs twice for every pass of every case (pass names hold no newline).
+        data = "\n".join([str(self.seen), *self.running[-16:]]).encode()[:_MARKER_BYTES - 1]
         self.marker[:len(data) + 1] = data + b"\0"
 
 

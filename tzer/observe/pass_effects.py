@@ -73,7 +73,8 @@ class ChangeObserver(PassObserver):
 
 def _snapshot(mod: Any) -> tuple[Any, dict[str, Any]]:
     """What a pass may change in a module: its attributes and global infos, and its functions by name."""
-    return (mod.attrs, mod.global_infos), {gvar.name_hint: function for gvar, function in mod.functions_items()}
+    # mod.functions rather than functions_items(), which sorts by name: this runs after every pass of every case.
+    return (mod.attrs, mod.global_infos), {gvar.name_hint: function for gvar, function in mod.functions.items()}
 
 
 def _same_function(a: Any, b: Any) -> bool:
@@ -107,9 +108,7 @@ def ir_shape(mod: Any) -> set[str]:
     from tvm import tirx
 
     shape: set[str] = set()
-
-    def node(n):
-        shape.add(f"ir:{type(n).__name__}")
+    kinds: set[type] = set()  # called for every node: the names are made once per kind, below
 
     def loop(n):
         shape.add(f"ir:For:{n.kind}")
@@ -128,11 +127,11 @@ def ir_shape(mod: Any) -> set[str]:
 
     visitors = [
         ((tirx.For,), loop), ((tirx.Cast,), cast), ((tvm.ir.Call,), call),
-        (tvm.ir.TensorLoad, load), (tirx.BufferStore, store), ((tirx.Stmt, tvm.ir.Expr), node),
+        (tvm.ir.TensorLoad, load), (tirx.BufferStore, store), ((tirx.Stmt, tvm.ir.Expr), lambda n: kinds.add(type(n))),
     ]
-    for _, func in mod.functions_items():
+    for func in mod.functions.values():
         tvm_ffi.structural_walk(func.body, visitors)
-    return shape
+    return shape | {f"ir:{kind.__name__}" for kind in kinds}
 
 
 def compute_dtypes(mod: Any) -> frozenset[str]:
