@@ -25,8 +25,8 @@ from tvm import s_tir, tirx
 
 from tzer.mutate import parallel_loops
 from tzer.mutate.sites import (
-    DIVISION_NODES, FLOATS, INTS, Walker, block_with, call_with_args, dtype_of, for_with, int_const, is_call_to,
-    is_literal, mutate_one, pick, realize_with, replace_function, same_class, unique, uses,
+    DIVISION_NODES, FLOATS, INTS, NO_OP, Walker, block_with, call_with_args, dtype_of, for_with, int_const,
+    is_call_to, is_literal, mutate_one, pick, realize_with, replace_function, same_class, sequence, unique, uses,
 )
 
 FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
@@ -346,7 +346,6 @@ def swap_branches(mod, rng: random.Random):
 # ---------------------------------------------------------------------------------------------------------------
 # drop_statement, duplicate_statement, swap_statements
 
-NO_OP = tirx.Evaluate(tirx.IntImm("int32", 0))
 
 
 def _statement_sites(node, walker) -> list:
@@ -361,14 +360,10 @@ def _statement_sites(node, walker) -> list:
     return []
 
 
-def _seq(stmts: list):
-    return NO_OP if not stmts else stmts[0] if len(stmts) == 1 else tirx.SeqStmt(stmts)
-
-
 def _dropped(node, index, walker):
     if index == "body":
         return block_with(node, body=NO_OP)
-    return _seq([stmt for i, stmt in enumerate(node.seq) if i != index])
+    return sequence([stmt for i, stmt in enumerate(node.seq) if i != index])
 
 
 def _defined_vars(stmt) -> list:
@@ -409,9 +404,9 @@ def _fresh_copy(stmt, taken_names: list):
 
 def _duplicated(node, index, walker):
     if index == "body":
-        return block_with(node, body=tirx.SeqStmt([node.body, _fresh_copy(node.body, walker.block_names)]))
+        return block_with(node, body=sequence([node.body, _fresh_copy(node.body, walker.block_names)]))
     seq = list(node.seq)
-    return tirx.SeqStmt(seq[:index + 1] + [_fresh_copy(seq[index], walker.block_names)] + seq[index + 1:])
+    return sequence(seq[:index + 1] + [_fresh_copy(seq[index], walker.block_names)] + seq[index + 1:])
 
 
 def _pair_sites(node, walker) -> list:

@@ -21,6 +21,8 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 INTS = ("int8", "int16", "int32", "int64", "uint8", "uint32")
 DIVISION_NODES = (tirx.Div, tirx.Mod, tirx.FloorDiv, tirx.FloorMod)
 
+NO_OP = tirx.Evaluate(tirx.IntImm("int32", 0))
+
 SitesOf = Callable[[Any, "Walker"], list]  # node -> its sub-sites; [] when the node is not a site
 Edit = Callable[[Any, Any, "Walker"], Any]  # (node, sub-site, walker) -> replacement node, or None to give up
 
@@ -244,3 +246,18 @@ def unique(values) -> list:
     return out
 
 
+
+
+def sequence(stmts: list) -> Any:
+    """`stmts` in order as one statement, normalised as TVM's SeqStmt constructor does (where one of them is a
+    sequence, it is spliced in and every no-op `T.evaluate(0)` dropped) but never failing on it: the constructor
+    rejects a result of one statement or none, which a sequence of no-ops (a statement deleted, then duplicated)
+    comes to; that is a lone statement here, or a no-op."""
+    if any(isinstance(stmt, tirx.SeqStmt) for stmt in stmts):
+        stmts = [inner for stmt in stmts for inner in (stmt.seq if isinstance(stmt, tirx.SeqStmt) else [stmt])
+                 if not _is_no_op(inner)]
+    return NO_OP if not stmts else stmts[0] if len(stmts) == 1 else tirx.SeqStmt(stmts)
+
+
+def _is_no_op(stmt: Any) -> bool:
+    return isinstance(stmt, tirx.Evaluate) and isinstance(stmt.value, tirx.IntImm) and stmt.value.value == 0

@@ -22,6 +22,7 @@ from tvm import tirx
 from tvm.s_tir import SBlock, SBlockRealize
 
 from tzer.mutate import well_formed_or_none
+from tzer.mutate.sites import sequence
 
 # Leaves without a body: what they define is visible to their later siblings, so wrapping one would cut that scope.
 SCOPING_LEAVES = (tirx.Bind, tirx.AllocBuffer, tirx.DeclBuffer)
@@ -218,7 +219,7 @@ def _flatten(body: Any) -> Any:
         seq = mutator.default_mutate(seq)  # may come back as a lone statement: a no-op T.evaluate(0) is dropped
         if not isinstance(seq, tirx.SeqStmt) or not any(isinstance(s, tirx.SeqStmt) for s in seq.seq):
             return seq
-        return tirx.SeqStmt(tirx.stmt_list(seq))
+        return sequence(list(seq.seq))
 
     return tvm_ffi.structural_mutate(body, [(tvm.ir.Expr, lambda expr, mutator: expr), (tirx.SeqStmt, on_seq)])
 
@@ -371,11 +372,11 @@ def _make_alloc(stmt: Any, scope: Scope, rng: random.Random) -> Any:
         dtype = str(stmt.value.ty.dtype)
         buf = tirx.decl_buffer((1,), dtype, "w_buf", scope=storage, layout=None)
         zero = [tirx.const(0, "int32")]
-        return tirx.SeqStmt([tirx.AllocBuffer(buf), tirx.BufferStore(buf, stmt.value, zero),
+        return sequence([tirx.AllocBuffer(buf), tirx.BufferStore(buf, stmt.value, zero),
                              tirx.BufferStore(stmt.buffer, tirx.BufferLoad(buf, zero), stmt.indices)])
     # layout=None: the parser gives T.alloc_buffer no layout, so a defaulted one would fail the round trip
     buf = tirx.decl_buffer((rng.choice((1, 4, 16)),), rng.choice(ALLOC_DTYPES), "w_buf", scope=storage, layout=None)
-    return tirx.SeqStmt([tirx.AllocBuffer(buf), stmt])
+    return sequence([tirx.AllocBuffer(buf), stmt])
 
 
 def wrap_assume(mod: Any, rng: random.Random) -> Any:
@@ -393,7 +394,7 @@ def _make_assume(stmt: Any, scope: Scope, rng: random.Random) -> Any:
     else:
         b = rng.choice(scope.variables)
         cond = tirx.And(tirx.LE(_int(b.lo, b.var), b.var), tirx.LT(b.var, _int(b.lo + b.extent, b.var)))
-    return tirx.SeqStmt([tirx.Evaluate(tirx.assume(cond)), stmt])
+    return sequence([tirx.Evaluate(tirx.assume(cond)), stmt])
 
 
 def wrap_select(mod: Any, rng: random.Random) -> Any:
@@ -459,4 +460,4 @@ def _bind_before(store: Any, rng: random.Random) -> Any:
     if new_store is None:
         return _replace_expression(store, lambda expr, in_index: True, rng, _let_of)
     var, expr = bound[0]
-    return tirx.SeqStmt([tirx.Bind(var, expr), new_store])
+    return sequence([tirx.Bind(var, expr), new_store])

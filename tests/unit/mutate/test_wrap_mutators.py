@@ -394,3 +394,20 @@ def test_statement_wrappers_need_no_variable_in_scope(name):
 
     for mutant in mutants(name, BARE, range(8)):
         assert tvm_ffi.structural_equal(mutant, tvm.script.from_source(mutant.script()))
+
+
+
+@pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_assume",
+                                  "duplicate_statement", "drop_statement", "swap_statements"])
+def test_a_sequence_of_no_ops_is_mutated_without_tripping_the_seqstmt_constructor(name):
+    """A statement deleted (it becomes T.evaluate(0)) and then duplicated leaves a sequence of two no-ops, which
+    TVM's SeqStmt constructor keeps, but drops when it splices that sequence into another, and it rejects a result of
+    one statement: a campaign stopped on `SeqStmt([AllocBuffer, SeqStmt([evaluate(0), evaluate(0)])])` (wrap_alloc)."""
+    import tvm
+    from tvm import tirx
+
+    no_op = tirx.Evaluate(tirx.IntImm("int32", 0))
+    main = parse(NO_STORE)["main"]
+    mod = tvm.IRModule({"main": main.with_body(tirx.SeqStmt([no_op, no_op]))})
+    for seed in range(16):
+        MUTATORS.get(name)(mod, random.Random(seed))  # a mutant or None, never a TVM error
