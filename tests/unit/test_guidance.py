@@ -15,6 +15,7 @@ def test_pass_share_and_new_share_overall_and_in_the_second_half():
     measures = guidance(end, [stats_at(10.0, MutatorStats(), MutatorStats()), half, end])
     assert measures["mutant_tries"] == 150
     assert measures["pass_share"] == round(30 / 150, 4)
+    assert measures["pass_share_second_half"] == round(20 / 100, 4)  # (30 - 10) of (150 - 50) tries
     assert measures["new_share"] == round(26 / 130, 4)
     assert measures["new_share_second_half"] == round(6 / 90, 4)  # (26 - 20) new of (130 - 40) valid
 

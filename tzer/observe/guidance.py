@@ -1,6 +1,7 @@
 """How a campaign's feedback steered it: the measures of guided, joint fuzzing that `tzer stats` and the report show.
 
-- `pass_share`: pass mutations over all mutant tries (Tzer's joint schedule gives one in `n_max + 1` at most);
+- `pass_share`: pass mutations over all mutant tries (Tzer's joint schedule gives one in `n_max + 1` at most), for
+  the whole campaign and for its second half;
 - `new_share`: valid mutants that counted as new (joined the seed pool) over all valid mutants, for the whole
   campaign and for its second half (the steady state; from the timeline's cumulative mutator counts): a signal that
   calls half of all mutants new does not discriminate, and no entry ever reaches `n_max` fails;
@@ -38,6 +39,7 @@ def guidance(stats: CampaignStats, timeline: Sequence[CampaignStats] = ()) -> di
     return {
         "mutant_tries": whole["tries"],
         "pass_share": _share(whole["pass_tries"], whole["tries"]),
+        "pass_share_second_half": _share(second["pass_tries"], second["tries"]),
         "new_share": _share(whole["new"], whole["valid"]),
         "new_share_second_half": _share(second["new"], second["valid"]),
         "passes_never_fired": never_fired(stats.pass_firings),
