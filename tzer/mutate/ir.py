@@ -347,7 +347,6 @@ def swap_branches(mod, rng: random.Random):
 # drop_statement, duplicate_statement, swap_statements
 
 
-
 def _statement_sites(node, walker) -> list:
     """Children of a sequence (not a Bind, an AllocBuffer or a DeclBuffer: they define what follows uses, and a
     duplicate would define a buffer twice, which crashes TVM's verifier), and the whole body of a non-root block

@@ -246,8 +246,6 @@ def unique(values) -> list:
     return out
 
 
-
-
 def sequence(stmts: list) -> Any:
     """`stmts` in order as one statement, normalised as TVM's SeqStmt constructor does (where one of them is a
     sequence, it is spliced in and every no-op `T.evaluate(0)` dropped) but never failing on it: the constructor

@@ -373,7 +373,7 @@ def _make_alloc(stmt: Any, scope: Scope, rng: random.Random) -> Any:
         buf = tirx.decl_buffer((1,), dtype, "w_buf", scope=storage, layout=None)
         zero = [tirx.const(0, "int32")]
         return sequence([tirx.AllocBuffer(buf), tirx.BufferStore(buf, stmt.value, zero),
-                             tirx.BufferStore(stmt.buffer, tirx.BufferLoad(buf, zero), stmt.indices)])
+                         tirx.BufferStore(stmt.buffer, tirx.BufferLoad(buf, zero), stmt.indices)])
     # layout=None: the parser gives T.alloc_buffer no layout, so a defaulted one would fail the round trip
     buf = tirx.decl_buffer((rng.choice((1, 4, 16)),), rng.choice(ALLOC_DTYPES), "w_buf", scope=storage, layout=None)
     return sequence([tirx.AllocBuffer(buf), stmt])
