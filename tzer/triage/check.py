@@ -30,15 +30,18 @@ from tzer.records import Execution, Invalidity, PassConfig, Stage, Symptom, Verd
 from tzer.runner import failure_execution, introduced_out_of_bounds, minimal_lowering_outputs, program_texts
 from tzer.triage.blame import blame_mismatch
 from tzer.triage.case import ScriptCase, is_tvm_json
+from tzer.triage.script_guard import require_tvmscript
 
 
 def parse(script: str) -> Any:
     """The module a program text describes (TVMScript, or TVM's JSON for a module whose TVMScript TVM cannot parse
-    back; see `module_text`); raises what TVM's parser raises."""
+    back; see `module_text`); raises what TVM's parser raises, and UnsafeProgram, before TVM's parser runs, for a
+    TVMScript text that holds Python TVMScript does not need (tzer.triage.script_guard)."""
     import tvm
 
     if is_tvm_json(script):
         return tvm.ir.load_json(script)
+    require_tvmscript(script)
     return tvm.script.from_source(script)
 
 
