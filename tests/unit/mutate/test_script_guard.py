@@ -6,22 +6,12 @@ import re
 
 import pytest
 
+from test_wrap_mutators import ELEMENTWISE  # a hand-written S-TIR module, the wrappers' test input
+
 from tzer.triage.script_guard import UnsafeProgram, require_tvmscript
 
 REPRODUCERS = pathlib.Path(__file__).resolve().parents[3] / "reproducers"
 
-ELEMENTWISE = """
-@I.ir_module
-class Module:
-    @T.prim_func(s_tir=True)
-    def main(A: T.Buffer((16,), "float32"), B: T.Buffer((16,), "float32")):
-        for i in range(16):
-            with T.sblock("scale"):
-                vi = T.axis.spatial(16, i)
-                T.reads(A[vi])
-                T.writes(B[vi])
-                B[vi] = A[vi] * T.float32(2.0) + T.float32(1.0)
-"""
 
 PAYLOADS = {
     "dunder import": 'B[vi] = T.float32(__import__("os").system("touch {marker}"))',
