@@ -396,7 +396,6 @@ def test_statement_wrappers_need_no_variable_in_scope(name):
         assert tvm_ffi.structural_equal(mutant, tvm.script.from_source(mutant.script()))
 
 
-
 @pytest.mark.parametrize("name", ["wrap_loop", "wrap_if", "wrap_attr", "wrap_alloc", "wrap_assume",
                                   "duplicate_statement", "drop_statement", "swap_statements"])
 def test_a_sequence_of_no_ops_is_mutated_without_tripping_the_seqstmt_constructor(name):
